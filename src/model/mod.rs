@@ -1,0 +1,6 @@
+//! The span model and the CI normaliser. No I/O happens here: sources hand spans in,
+//! the store takes them out.
+
+pub mod span;
+
+pub use span::{CiFields, Link, Outcome, Role, SourceKind, Span, Status};

@@ -1,0 +1,3 @@
+//! The Parquet store: `<data>/spans/date=YYYY-MM-DD/<unique>.parquet`.
+
+pub mod schema;
