@@ -10,3 +10,8 @@
 pub mod model;
 pub mod source;
 pub mod store;
+pub mod query;
+pub mod report;
+pub mod ingest;
+pub mod cli;
+pub mod synth;

@@ -1,0 +1,14 @@
+-- failures by pipeline: pipeline runs and failed runs per pipeline (and per bucket).
+-- Parameters: $bucket ('day', 'week' or 'none').
+SELECT
+    pipeline,
+    CASE $bucket
+        WHEN 'day' THEN date_trunc('day', start_time)
+        WHEN 'week' THEN date_trunc('week', start_time)
+    END AS bucket,
+    COUNT(*) AS runs,
+    SUM(CASE WHEN failed THEN 1 ELSE 0 END) AS failed,
+    ROUND(AVG(CASE WHEN failed THEN 1.0 ELSE 0.0 END), 4) AS failure_rate
+FROM pipeline_runs
+GROUP BY pipeline, bucket
+ORDER BY bucket, failure_rate DESC, runs DESC, pipeline;

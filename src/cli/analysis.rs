@@ -1,0 +1,83 @@
+//! Arguments and plumbing every analysis shares: filters, output format, opening
+//! the engine, printing a result.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::{Map, Value, json};
+
+use super::time::{now_ns, parse_time};
+use crate::query::{Engine, Filters};
+use crate::report::{self, OutputFormat, Rows};
+use crate::store::Store;
+
+/// Filters and output options of every analysis.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// Only spans since this time: a duration back from now (7d, 12h), a date or RFC 3339.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only spans before this time (same forms as --since).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only this branch (repeatable: any of them).
+    #[arg(long = "branch")]
+    pub branches: Vec<String>,
+    /// Only this pipeline.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+impl CommonArgs {
+    pub fn filters(&self) -> anyhow::Result<Filters> {
+        let now = now_ns();
+        let time = |flag: &str, text: &Option<String>| -> anyhow::Result<Option<i64>> {
+            text.as_deref()
+                .map(|t| parse_time(t, now).map_err(|e| anyhow::anyhow!("--{flag}: {e}")))
+                .transpose()
+        };
+        Ok(Filters {
+            since_ns: time("since", &self.since)?,
+            until_ns: time("until", &self.until)?,
+            branches: self.branches.clone(),
+            pipeline: self.pipeline.clone(),
+        })
+    }
+
+    /// The parameters echoed in JSON output.
+    pub fn params(&self) -> Map<String, Value> {
+        let mut params = Map::new();
+        params.insert("since".into(), json!(self.since));
+        params.insert("until".into(), json!(self.until));
+        params.insert("branch".into(), json!(self.branches));
+        params.insert("pipeline".into(), json!(self.pipeline));
+        params
+    }
+
+    /// Opens the store read-only with the filters applied.
+    pub async fn engine(&self, data: &Path) -> anyhow::Result<Engine> {
+        if !data.join("spans").is_dir() {
+            anyhow::bail!(
+                "no store at {} (run `pipescope ingest FILES` first, or pass --data DIR / set PIPESCOPE_DATA)",
+                data.display()
+            );
+        }
+        let store = Store::open(data)?;
+        Engine::open(&store, &self.filters()?)
+            .await
+            .with_context(|| format!("cannot query the store at {}", data.display()))
+    }
+}
+
+/// Prints a result to stdout.
+pub fn print(format: OutputFormat, query: &str, params: Map<String, Value>, rows: &Rows) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    report::render(format, query, &Value::Object(params), rows, &mut out)?;
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! `pipescope compare`: why does a test fail? Its child spans in passing vs failing
+//! executions, side by side, the likely cause first.
+//!
+//! Row fields (a JSON contract): `test`, `span`, `pass_count`, `fail_count`,
+//! `pass_p50_ms`, `fail_p50_ms`, `pass_mean_ms`, `fail_mean_ms`, `delta_ms`,
+//! `pass_error_rate`, `fail_error_rate`, `signal` (`duration` | `error` | `attribute` |
+//! `missing` | `extra` | `self_duration`), `detail`, `p_value` — see
+//! `query::compare` for the statistics.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::{Value, json};
+
+use super::analysis::{CommonArgs, print};
+use super::flaky;
+use crate::query::compare::{CompareRow, compare, executions_from_tree};
+use crate::query::{Engine, load};
+use crate::report::Rows;
+
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["test", "flaky"])))]
+pub struct Args {
+    /// The test to explain (its `test` name).
+    #[arg(long)]
+    pub test: Option<String>,
+    /// Explain every flaky test (as listed by `pipescope flaky`).
+    #[arg(long)]
+    pub flaky: bool,
+    /// Rows per test (the most likely causes first).
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Comparison rows for one test, most likely cause first.
+pub async fn compare_test(engine: &Engine, test: &str) -> anyhow::Result<Vec<CompareRow>> {
+    let traces = load::test_traces(engine, Some(test)).await?;
+    let mut executions = Vec::new();
+    for trace in &traces {
+        let tree = &trace.tree;
+        for index in 0..tree.len() {
+            let span = tree.span(index);
+            let is_execution = span.role.as_deref() == Some("test")
+                && span.test.as_deref() == Some(test)
+                && matches!(span.outcome.as_deref(), Some("pass" | "fail" | "error"));
+            if is_execution {
+                executions.push(executions_from_tree(tree, index));
+            }
+        }
+    }
+    Ok(compare(test, &executions))
+}
+
+/// Rows for the report layer.
+pub fn to_rows(rows: &[CompareRow]) -> anyhow::Result<Rows> {
+    let objects: Vec<Value> = rows.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+    let columns: Vec<String> = match objects.first() {
+        Some(Value::Object(first)) => first.keys().cloned().collect(),
+        _ => COLUMNS.iter().map(|c| c.to_string()).collect(),
+    };
+    let rows = objects
+        .iter()
+        .map(|o| columns.iter().map(|c| o.get(c).cloned().unwrap_or(Value::Null)).collect())
+        .collect();
+    Ok(Rows { columns, rows })
+}
+
+const COLUMNS: [&str; 14] = [
+    "test", "span", "pass_count", "fail_count", "pass_p50_ms", "fail_p50_ms", "pass_mean_ms",
+    "fail_mean_ms", "delta_ms", "pass_error_rate", "fail_error_rate", "signal", "detail", "p_value",
+];
+
+pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
+    let engine = args.common.engine(data).await?;
+    let tests: Vec<String> = match &args.test {
+        Some(test) => vec![test.clone()],
+        None => {
+            let flaky_rows = flaky::rows(&engine, false).await?;
+            let test_column = flaky_rows.columns.iter().position(|c| c == "test");
+            flaky_rows
+                .rows
+                .iter()
+                .filter_map(|row| test_column.and_then(|i| row[i].as_str().map(String::from)))
+                .collect()
+        }
+    };
+    let mut all = Vec::new();
+    for test in &tests {
+        let mut rows = compare_test(&engine, test).await?;
+        if rows.is_empty() && args.test.is_some() {
+            anyhow::bail!(
+                "no passing or failing executions of test '{test}' in the store (names are exact; `pipescope flaky --all` lists them)"
+            );
+        }
+        rows.truncate(args.limit);
+        all.extend(rows);
+    }
+    let mut params = args.common.params();
+    params.insert("test".into(), json!(args.test));
+    params.insert("flaky".into(), json!(args.flaky));
+    print(args.common.format, "compare", params, &to_rows(&all)?)?;
+    Ok(ExitCode::SUCCESS)
+}

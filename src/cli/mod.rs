@@ -1,0 +1,75 @@
+//! Command-line interface: one module per subcommand (its arguments, help and `run`).
+
+pub mod analysis;
+pub mod bottlenecks;
+pub mod compare;
+pub mod demo;
+pub mod failures;
+pub mod flaky;
+pub mod ingest;
+pub mod sql;
+pub mod synth;
+pub mod time;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// pipescope — flaky tests, their causes, bottlenecks and failure rates from CI traces.
+#[derive(Debug, Parser)]
+#[command(name = "pipescope", version, about, long_about = None)]
+pub struct Cli {
+    /// Store directory (Parquet files under <DATA>/spans/).
+    #[arg(long, global = true, env = "PIPESCOPE_DATA", default_value = "pipescope-data")]
+    pub data: PathBuf,
+
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read trace files (OTLP JSON/protobuf, Jaeger, Zipkin) into the store.
+    Ingest(ingest::Args),
+    /// Tests that pass and fail on the same commit, ranked by evidence.
+    Flaky(flaky::Args),
+    /// Why a test fails: its child spans in passing vs failing runs, likely cause first.
+    Compare(compare::Args),
+    /// Tasks that hold pipelines back: time on the critical path, not merely long.
+    Bottlenecks(bottlenecks::Args),
+    /// Failure rates of pipeline runs, tasks or tests, by branch, task, test or pipeline.
+    Failures(failures::Args),
+    /// Ad hoc SQL over the `spans` table and the views of queries/views.sql.
+    Sql(sql::Args),
+    /// Ingest bundled sample data into a temporary store and print a short report.
+    Demo(demo::Args),
+    /// Generate synthetic CI traces with planted flaky tests, bottlenecks and failures.
+    Synth(synth::Args),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let data = cli.data;
+    match cli.command {
+        Command::Ingest(args) => ingest::run(args, &data),
+        Command::Flaky(args) => runtime.block_on(flaky::run(args, &data)),
+        Command::Compare(args) => runtime.block_on(compare::run(args, &data)),
+        Command::Bottlenecks(args) => runtime.block_on(bottlenecks::run(args, &data)),
+        Command::Failures(args) => runtime.block_on(failures::run(args, &data)),
+        Command::Sql(args) => runtime.block_on(sql::run(args, &data)),
+        Command::Demo(args) => runtime.block_on(demo::run(args)),
+        Command::Synth(args) => synth::run(args),
+    }
+}

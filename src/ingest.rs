@@ -1,0 +1,224 @@
+//! Ingest: inputs → decoder → CI normaliser → store.
+//!
+//! Spans are buffered grouped by trace so that the normaliser sees a trace's spans
+//! together (roles depend on the tree; branch and commit are propagated across the
+//! trace). The buffer is flushed every `batch_spans` spans, which bounds memory
+//! whatever the input size; facts learned about a trace in one batch are remembered
+//! and applied to its spans in later batches.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Context;
+
+use crate::model::Span;
+use crate::model::conventions::Conventions;
+use crate::model::normalize::{Normalizer, TraceFacts};
+use crate::source::{self, Format, InputSpec, Problem, SpanSink};
+use crate::store::{Store, StoreWriter, WriteStats};
+
+/// How to ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Decode every input as this format instead of detecting it.
+    pub format: Option<Format>,
+    /// Stop at the first malformed item instead of skipping it.
+    pub strict: bool,
+    /// Spans buffered before they are normalised and handed to the store.
+    pub batch_spans: usize,
+    pub conventions: Conventions,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            format: None,
+            strict: false,
+            batch_spans: 200_000,
+            conventions: Conventions::builtin(),
+        }
+    }
+}
+
+/// What an ingest did.
+#[derive(Debug, Default, Clone)]
+pub struct IngestSummary {
+    pub files: u64,
+    pub bytes: u64,
+    pub traces: u64,
+    pub spans_read: u64,
+    pub write: WriteStats,
+    /// Malformed items and unreadable files that were skipped.
+    pub skipped: u64,
+    /// The first problems, for the report (all are counted in `skipped`).
+    pub problems: Vec<Problem>,
+}
+
+/// Problems kept for the report; the rest are only counted.
+const MAX_PROBLEMS_KEPT: usize = 50;
+
+/// Called after each input with the running summary (for a progress bar).
+pub type Progress<'a> = &'a mut dyn FnMut(&str, &IngestSummary);
+
+/// Ingests every input into the store. With `strict`, the first problem is an error
+/// and nothing of the ingest is stored.
+pub fn ingest(
+    store: &Store,
+    inputs: &[InputSpec],
+    options: &IngestOptions,
+    progress: Progress<'_>,
+) -> anyhow::Result<IngestSummary> {
+    let writer = StoreWriter::new(store)
+        .with_context(|| format!("cannot open the store at {}", store.root().display()))?;
+    let mut batcher = Batcher::new(writer, options);
+    for input in inputs {
+        batcher.summary.files += 1;
+        match input.open() {
+            Ok(mut opened) => {
+                let name = opened.name.clone();
+                batcher.decode_input(&mut opened, options.format)?;
+                progress(&name, &batcher.summary);
+            }
+            Err(e) => {
+                batcher.skipped(Problem {
+                    location: input.to_string(),
+                    message: e.to_string(),
+                })?;
+            }
+        }
+    }
+    batcher.finish()
+}
+
+struct Batcher {
+    writer: StoreWriter,
+    normalizer: Normalizer,
+    strict: bool,
+    batch_spans: usize,
+    buffered: HashMap<String, Vec<Span>>,
+    buffered_count: usize,
+    facts: HashMap<String, TraceFacts>,
+    traces: HashSet<String>,
+    summary: IngestSummary,
+}
+
+impl Batcher {
+    fn new(writer: StoreWriter, options: &IngestOptions) -> Batcher {
+        Batcher {
+            writer,
+            normalizer: Normalizer::new(options.conventions.clone()),
+            strict: options.strict,
+            batch_spans: options.batch_spans.max(1),
+            buffered: HashMap::new(),
+            buffered_count: 0,
+            facts: HashMap::new(),
+            traces: HashSet::new(),
+            summary: IngestSummary::default(),
+        }
+    }
+
+    fn decode_input(&mut self, input: &mut source::Input, format: Option<Format>) -> anyhow::Result<()> {
+        let name = input.name.clone();
+        let format = match format {
+            Some(format) => format,
+            None => {
+                let prefix = input
+                    .reader
+                    .fill_buf()
+                    .with_context(|| format!("cannot read {name}"))?;
+                match source::detect(prefix) {
+                    Some(format) => format,
+                    None => {
+                        let message = if prefix.is_empty() {
+                            "empty input".to_string()
+                        } else {
+                            "not a recognised trace format (expected OTLP JSON or protobuf, Jaeger JSON or Zipkin JSON)".to_string()
+                        };
+                        return self.skipped(Problem {
+                            location: name,
+                            message,
+                        });
+                    }
+                }
+            }
+        };
+        let mut counting = CountingRead {
+            inner: &mut input.reader,
+            bytes: 0,
+        };
+        let result = source::decode(format, &mut counting, &name, self);
+        self.summary.bytes += counting.bytes;
+        result
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        let mut traces: Vec<(String, Vec<Span>)> = self.buffered.drain().collect();
+        traces.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut batch = Vec::with_capacity(self.buffered_count);
+        for (trace_id, mut spans) in traces {
+            let known = self.facts.get(&trace_id);
+            let facts = self.normalizer.normalize_trace(&mut spans, known);
+            self.facts.insert(trace_id, facts);
+            batch.append(&mut spans);
+        }
+        self.buffered_count = 0;
+        self.writer.write(&batch)?;
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<IngestSummary> {
+        self.flush()?;
+        self.summary.write = self.writer.finish()?;
+        self.summary.traces = self.traces.len() as u64;
+        Ok(self.summary)
+    }
+}
+
+impl SpanSink for Batcher {
+    fn span(&mut self, span: Span) -> anyhow::Result<()> {
+        self.summary.spans_read += 1;
+        if !self.traces.contains(&span.trace_id) {
+            self.traces.insert(span.trace_id.clone());
+        }
+        self.buffered.entry(span.trace_id.clone()).or_default().push(span);
+        self.buffered_count += 1;
+        if self.buffered_count >= self.batch_spans {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn skipped(&mut self, problem: Problem) -> anyhow::Result<()> {
+        if self.strict {
+            anyhow::bail!("{problem}");
+        }
+        self.summary.skipped += 1;
+        if self.summary.problems.len() < MAX_PROBLEMS_KEPT {
+            self.summary.problems.push(problem);
+        }
+        Ok(())
+    }
+}
+
+/// Counts bytes read, for the MB/s figure.
+struct CountingRead<'a> {
+    inner: &'a mut Box<dyn std::io::BufRead + Send>,
+    bytes: u64,
+}
+
+impl std::io::Read for CountingRead<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for CountingRead<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.bytes += amt as u64;
+        self.inner.consume(amt);
+    }
+}

@@ -1,0 +1,113 @@
+//! Loads whole traces out of the engine into [`TraceTree`]s for the graph analyses.
+
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{Array, AsArray, MapArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::TimestampNanosecondType;
+use datafusion::common::ScalarValue;
+
+use super::tree::{TraceTree, TreeSpan};
+use super::{Engine, NamedQuery, QueryError};
+
+/// One trace, ready to walk.
+pub struct LoadedTrace {
+    pub trace_id: String,
+    /// The pipeline name (propagated to every span at ingest).
+    pub pipeline: Option<String>,
+    pub tree: TraceTree,
+}
+
+/// Every pipeline run's spans, without attributes.
+pub async fn pipeline_traces(engine: &Engine) -> Result<Vec<LoadedTrace>, QueryError> {
+    let result = engine.run(NamedQuery::PipelineSpans, vec![]).await?;
+    group(&result.batches)
+}
+
+/// Every trace that holds an execution of `test` (any test when `None`), with attributes.
+pub async fn test_traces(engine: &Engine, test: Option<&str>) -> Result<Vec<LoadedTrace>, QueryError> {
+    let params = vec![
+        ("role", ScalarValue::from("test")),
+        ("test", ScalarValue::from(test.unwrap_or(""))),
+    ];
+    let result = engine.run(NamedQuery::TraceSpans, params).await?;
+    group(&result.batches)
+}
+
+fn group(batches: &[RecordBatch]) -> Result<Vec<LoadedTrace>, QueryError> {
+    let mut traces: HashMap<String, (Option<String>, Vec<TreeSpan>)> = HashMap::new();
+    for batch in batches {
+        let text = |name: &str| -> Result<&StringArray, QueryError> {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_string_opt::<i32>())
+                .ok_or_else(|| QueryError::Invalid(format!("query result has no text column {name}")))
+        };
+        let time = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+                .ok_or_else(|| QueryError::Invalid(format!("query result has no timestamp column {name}")))
+        };
+        let (trace_id, span_id, parent, name) = (text("trace_id")?, text("span_id")?, text("parent_span_id")?, text("name")?);
+        let (status, role, pipeline, task, test, outcome) = (
+            text("status")?,
+            text("role")?,
+            text("pipeline")?,
+            text("task")?,
+            text("test")?,
+            text("outcome")?,
+        );
+        let (start, end) = (time("start_time")?, time("end_time")?);
+        let attributes = batch.column_by_name("attributes").and_then(|c| c.as_map_opt());
+        let opt = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
+        for i in 0..batch.num_rows() {
+            let span = TreeSpan {
+                span_id: span_id.value(i).to_string(),
+                parent_span_id: opt(parent, i),
+                name: name.value(i).to_string(),
+                start_ns: start.value(i),
+                end_ns: end.value(i),
+                error: status.value(i) == "error",
+                role: opt(role, i),
+                task: opt(task, i),
+                test: opt(test, i),
+                outcome: opt(outcome, i),
+                attributes: attributes.map(|m| map_pairs(m, i)).unwrap_or_default(),
+            };
+            let entry = traces
+                .entry(trace_id.value(i).to_string())
+                .or_insert_with(|| (None, Vec::new()));
+            if entry.0.is_none() {
+                entry.0 = opt(pipeline, i);
+            }
+            entry.1.push(span);
+        }
+    }
+    let mut loaded: Vec<LoadedTrace> = traces
+        .into_iter()
+        .map(|(trace_id, (pipeline, spans))| LoadedTrace {
+            trace_id,
+            pipeline,
+            tree: TraceTree::new(spans),
+        })
+        .collect();
+    loaded.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
+    Ok(loaded)
+}
+
+fn map_pairs(map: &MapArray, i: usize) -> Vec<(String, String)> {
+    if map.is_null(i) {
+        return Vec::new();
+    }
+    let entries = map.value(i);
+    let (Some(keys), Some(values)) = (
+        entries.column(0).as_string_opt::<i32>(),
+        entries.column(1).as_string_opt::<i32>(),
+    ) else {
+        return Vec::new();
+    };
+    (0..entries.len())
+        .filter(|&j| !values.is_null(j))
+        .map(|j| (keys.value(j).to_string(), values.value(j).to_string()))
+        .collect()
+}

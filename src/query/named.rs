@@ -1,0 +1,44 @@
+//! The named queries of `queries/*.sql`, compiled into the binary.
+
+/// Views created in every session (see `queries/views.sql`).
+pub const VIEWS_SQL: &str = include_str!("../../queries/views.sql");
+
+/// A query shipped with pipescope. Parameters are bound by name (`$all`, `$bucket`…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamedQuery {
+    Flaky,
+    FailuresByBranch,
+    FailuresByPipeline,
+    FailuresByTask,
+    FailuresByTest,
+    TraceSpans,
+    PipelineSpans,
+}
+
+impl NamedQuery {
+    pub fn name(self) -> &'static str {
+        match self {
+            NamedQuery::Flaky => "flaky",
+            NamedQuery::FailuresByBranch => "failures_by_branch",
+            NamedQuery::FailuresByPipeline => "failures_by_pipeline",
+            NamedQuery::FailuresByTask => "failures_by_task",
+            NamedQuery::FailuresByTest => "failures_by_test",
+            NamedQuery::TraceSpans => "trace_spans",
+            NamedQuery::PipelineSpans => "pipeline_spans",
+        }
+    }
+
+    pub fn sql(self) -> &'static str {
+        match self {
+            NamedQuery::Flaky => include_str!("../../queries/flaky.sql"),
+            NamedQuery::FailuresByBranch => include_str!("../../queries/failures_by_branch.sql"),
+            NamedQuery::FailuresByPipeline => {
+                include_str!("../../queries/failures_by_pipeline.sql")
+            }
+            NamedQuery::FailuresByTask => include_str!("../../queries/failures_by_task.sql"),
+            NamedQuery::FailuresByTest => include_str!("../../queries/failures_by_test.sql"),
+            NamedQuery::TraceSpans => include_str!("../../queries/trace_spans.sql"),
+            NamedQuery::PipelineSpans => include_str!("../../queries/pipeline_spans.sql"),
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Tests of the named SQL queries on hand-built spans with known answers: the
+//! definitions of DESIGN.md, checked without decoders or the normaliser in the way.
+
+use datafusion::common::ScalarValue;
+use serde_json::{Value, json};
+
+use super::{Engine, Filters, NamedQuery};
+use crate::model::{CiFields, Outcome, Role, Span, Status};
+use crate::report::Rows;
+use crate::store::{Store, StoreWriter};
+
+const MINUTE: i64 = 60_000_000_000;
+
+fn span(trace: u32, id: u32, parent: Option<u32>, role: Option<Role>, ci: CiFields, start_min: i64) -> Span {
+    Span {
+        trace_id: format!("{trace:032x}"),
+        span_id: format!("{id:016x}"),
+        parent_span_id: parent.map(|p| format!("{p:016x}")),
+        name: format!("span {id}"),
+        kind: "internal".into(),
+        start_ns: 1_700_000_000_000_000_000 + start_min * MINUTE,
+        end_ns: 1_700_000_000_000_000_000 + (start_min + 1) * MINUTE,
+        status: Status::Ok,
+        ci: CiFields { role, ..ci },
+        ..Span::default()
+    }
+}
+
+/// A pipeline run (one trace) on `branch`/`commit` whose tests have the given outcomes.
+fn run(trace: u32, branch: &str, commit: &str, failed: bool, tests: &[(&str, Outcome)]) -> Vec<Span> {
+    let facts = CiFields {
+        branch: Some(branch.into()),
+        commit: Some(commit.into()),
+        pipeline: Some("ci".into()),
+        run_id: Some(format!("run-{trace}")),
+        attempt: Some(1),
+        ..CiFields::default()
+    };
+    let outcome = if failed { Outcome::Fail } else { Outcome::Pass };
+    let mut spans = vec![span(trace, 1, None, Some(Role::Pipeline), CiFields { outcome: Some(outcome), ..facts.clone() }, trace as i64 * 10)];
+    for (i, (test, outcome)) in tests.iter().enumerate() {
+        let ci = CiFields { test: Some(test.to_string()), outcome: Some(*outcome), ..facts.clone() };
+        spans.push(span(trace, 10 + i as u32, Some(1), Some(Role::Test), ci, trace as i64 * 10 + i as i64));
+    }
+    spans
+}
+
+async fn store_with(spans: &[Span]) -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut writer = StoreWriter::new(&store).unwrap();
+    writer.write(spans).unwrap();
+    writer.finish().unwrap();
+    let engine = Engine::open(&store, &Filters::default()).await.unwrap();
+    (dir, engine)
+}
+
+async fn rows(engine: &Engine, query: NamedQuery, params: Vec<(&str, ScalarValue)>) -> Vec<Value> {
+    let result = engine.run(query, params).await.unwrap();
+    Rows::from_batches(&result.schema, &result.batches).objects()
+}
+
+fn history() -> Vec<Span> {
+    use Outcome::{Fail, Pass};
+    let mut spans = Vec::new();
+    // t_flaky: fails once on c1 where it also passes, then a retry inside run 3 passes.
+    spans.extend(run(1, "main", "c1", false, &[("t_flaky", Pass), ("t_broken", Pass), ("t_ok", Pass)]));
+    spans.extend(run(2, "main", "c1", true, &[("t_flaky", Fail), ("t_broken", Pass), ("t_ok", Pass)]));
+    spans.extend(run(3, "feature/x", "c2", true, &[("t_flaky", Fail), ("t_flaky", Pass), ("t_broken", Fail), ("t_ok", Pass)]));
+    // t_broken fails on every execution of c2 (runs 3 and 4): broken, not flaky.
+    spans.extend(run(4, "feature/x", "c2", true, &[("t_flaky", Pass), ("t_broken", Fail), ("t_ok", Pass)]));
+    spans
+}
+
+#[tokio::test]
+async fn flaky_separates_flaky_from_broken_and_counts_the_evidence() {
+    let (_dir, engine) = store_with(&history()).await;
+    let all = rows(&engine, NamedQuery::Flaky, vec![("all", ScalarValue::Boolean(Some(true)))]).await;
+    let by_test = |name: &str| all.iter().find(|r| r["test"] == json!(name)).cloned().unwrap();
+
+    let flaky = by_test("t_flaky");
+    assert_eq!(flaky["status"], json!("flaky"));
+    assert_eq!(flaky["runs"], json!(5));
+    assert_eq!(flaky["passes"], json!(3));
+    assert_eq!(flaky["failures"], json!(2));
+    assert_eq!(flaky["flaky_commits"], json!(2));
+    assert_eq!(flaky["retry_passes"], json!(1));
+    // pass fail fail pass pass: 2 flips in 4 transitions.
+    assert_eq!(flaky["flip_rate"], json!(0.5));
+
+    assert_eq!(by_test("t_broken")["status"], json!("broken"));
+    assert_eq!(by_test("t_ok")["status"], json!("stable"));
+
+    let only_flaky = rows(&engine, NamedQuery::Flaky, vec![("all", ScalarValue::Boolean(Some(false)))]).await;
+    assert_eq!(only_flaky.len(), 1);
+    assert_eq!(only_flaky[0]["test"], json!("t_flaky"));
+}
+
+#[tokio::test]
+async fn flaky_score_ranks_ten_in_a_hundred_above_one_in_two() {
+    use Outcome::{Fail, Pass};
+    let mut spans = Vec::new();
+    // "often": 100 executions on 50 commits, 10 of them failures beside a pass.
+    for i in 0..50u32 {
+        let second = if i < 10 { Fail } else { Pass };
+        spans.extend(run(100 + i, "main", &format!("often{i}"), false, &[("often", Pass), ("often", second)]));
+    }
+    // "once": 2 executions of one commit, one failure.
+    spans.extend(run(1000, "main", "once", false, &[("once", Pass), ("once", Fail)]));
+    let (_dir, engine) = store_with(&spans).await;
+    let flaky = rows(&engine, NamedQuery::Flaky, vec![("all", ScalarValue::Boolean(Some(false)))]).await;
+    let order: Vec<&str> = flaky.iter().map(|r| r["test"].as_str().unwrap()).collect();
+    assert_eq!(order, vec!["often", "once"]);
+    assert_eq!(flaky[0]["flake_rate"], json!(0.1));
+    assert_eq!(flaky[1]["flake_rate"], json!(0.5));
+    // The interval is Wilson's at 95%: 10/100 → [0.0552, 0.1744].
+    assert_eq!((flaky[0]["flake_rate_low"].clone(), flaky[0]["flake_rate_high"].clone()), (json!(0.0552), json!(0.1744)));
+}
+
+#[tokio::test]
+async fn failures_by_branch_counts_pipeline_runs() {
+    let (_dir, engine) = store_with(&history()).await;
+    let by_branch = rows(&engine, NamedQuery::FailuresByBranch, vec![("bucket", ScalarValue::from("none"))]).await;
+    let main = by_branch.iter().find(|r| r["branch"] == json!("main")).unwrap();
+    assert_eq!((main["runs"].clone(), main["failed"].clone(), main["failure_rate"].clone()), (json!(2), json!(1), json!(0.5)));
+    let feature = by_branch.iter().find(|r| r["branch"] == json!("feature/x")).unwrap();
+    assert_eq!((feature["runs"].clone(), feature["failed"].clone()), (json!(2), json!(2)));
+
+    let by_day = rows(&engine, NamedQuery::FailuresByBranch, vec![("bucket", ScalarValue::from("day"))]).await;
+    assert!(by_day.iter().all(|r| r["bucket"].as_str().is_some_and(|b| b.ends_with("T00:00:00.000Z"))));
+}
+
+#[tokio::test]
+async fn filters_narrow_every_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut writer = StoreWriter::new(&store).unwrap();
+    writer.write(&history()).unwrap();
+    writer.finish().unwrap();
+    let filters = Filters { branches: vec!["main".into()], ..Filters::default() };
+    let engine = Engine::open(&store, &filters).await.unwrap();
+    let by_branch = rows(&engine, NamedQuery::FailuresByBranch, vec![("bucket", ScalarValue::from("none"))]).await;
+    assert_eq!(by_branch.len(), 1);
+    assert_eq!(by_branch[0]["branch"], json!("main"));
+}
+
+#[tokio::test]
+async fn writing_the_same_spans_twice_stores_them_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for _ in 0..2 {
+        let mut writer = StoreWriter::new(&store).unwrap();
+        writer.write(&history()).unwrap();
+        writer.finish().unwrap();
+    }
+    let engine = Engine::open(&store, &Filters::default()).await.unwrap();
+    let count = engine.sql("SELECT COUNT(*) AS n FROM spans").await.unwrap();
+    let n = Rows::from_batches(&count.schema, &count.batches).objects();
+    assert_eq!(n[0]["n"], json!(history().len()));
+}

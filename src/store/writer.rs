@@ -1,0 +1,216 @@
+//! Writes spans into the store: deduplicated, partitioned by start date, atomically.
+//!
+//! Each partition being written has one open temporary file; `finish` closes every
+//! file, fsyncs it, renames it into place and fsyncs the directory. Only then are the
+//! spans counted as stored, so a crash before `finish` leaves the store exactly as it
+//! was (the temp files are removed by the next writer). A file is also finished early
+//! once it holds `max_rows_per_file` rows, which bounds memory and file size.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+
+use super::dedupe::{KnownSpans, SpanKey};
+use super::layout::{Store, WriterLock, partition_date, sync_dir};
+use super::{StoreError, schema};
+use crate::model::Span;
+
+/// Rows per Parquet row group: large enough for good scans, small enough that an open
+/// writer's buffer stays at tens of MB.
+const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+/// What a writer did, for the ingest summary.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WriteStats {
+    /// Spans written to finished files.
+    pub stored: u64,
+    /// Spans skipped because the store (or this write) already had them.
+    pub duplicates: u64,
+    /// Parquet files finished.
+    pub files: u64,
+}
+
+struct OpenFile {
+    temp: PathBuf,
+    writer: ArrowWriter<File>,
+    rows: usize,
+}
+
+/// Appends spans to a store. Holds the writer lock for its lifetime.
+pub struct StoreWriter {
+    store: Store,
+    _lock: WriterLock,
+    known: KnownSpans,
+    open: HashMap<String, OpenFile>,
+    pending_rows: u64,
+    max_rows_per_file: usize,
+    stats: WriteStats,
+}
+
+impl StoreWriter {
+    /// Locks the store and loads the keys of the spans it already holds.
+    pub fn new(store: &Store) -> Result<StoreWriter, StoreError> {
+        let lock = store.lock_for_writing()?;
+        let known = KnownSpans::load(&store.parquet_files()?)?;
+        Ok(StoreWriter {
+            store: store.clone(),
+            _lock: lock,
+            known,
+            open: HashMap::new(),
+            pending_rows: 0,
+            max_rows_per_file: 1_000_000,
+            stats: WriteStats::default(),
+        })
+    }
+
+    pub fn with_max_rows_per_file(mut self, rows: usize) -> Self {
+        self.max_rows_per_file = rows.max(1);
+        self
+    }
+
+    /// Buffers spans for writing, dropping those already stored. The spans are durable
+    /// only after [`StoreWriter::finish`] (or [`StoreWriter::commit`]) returns.
+    pub fn write(&mut self, spans: &[Span]) -> Result<(), StoreError> {
+        let mut by_date: HashMap<String, Vec<Span>> = HashMap::new();
+        for span in spans {
+            if self.known.insert(SpanKey::new(&span.trace_id, &span.span_id)) {
+                by_date
+                    .entry(partition_date(span.start_ns))
+                    .or_default()
+                    .push(span.clone());
+            } else {
+                self.stats.duplicates += 1;
+            }
+        }
+        let mut dates: Vec<_> = by_date.into_iter().collect();
+        dates.sort_by(|a, b| a.0.cmp(&b.0));
+        for (date, spans) in dates {
+            self.append(&date, &spans)?;
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, date: &str, spans: &[Span]) -> Result<(), StoreError> {
+        if !self.open.contains_key(date) {
+            let file = self.open_file(date, spans[0].start_ns)?;
+            self.open.insert(date.to_string(), file);
+        }
+        let Some(open) = self.open.get_mut(date) else {
+            return Ok(());
+        };
+        let batch = schema::to_record_batch(spans).map_err(|e| StoreError::Write {
+            path: open.temp.clone(),
+            message: e.to_string(),
+        })?;
+        open.writer.write(&batch).map_err(|e| StoreError::Write {
+            path: open.temp.clone(),
+            message: e.to_string(),
+        })?;
+        open.rows += spans.len();
+        self.pending_rows += spans.len() as u64;
+        if open.rows >= self.max_rows_per_file {
+            if let Some(full) = self.open.remove(date) {
+                self.finish_file(full)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn open_file(&self, date: &str, start_ns: i64) -> Result<OpenFile, StoreError> {
+        let dir = self.store.partition_dir(start_ns);
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let temp = dir.join(format!(".{}.parquet.tmp", unique_name(date)));
+        let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
+        let writer = ArrowWriter::try_new(file, schema::span_schema(), Some(props)).map_err(
+            |e| StoreError::Write {
+                path: temp.clone(),
+                message: e.to_string(),
+            },
+        )?;
+        Ok(OpenFile {
+            temp,
+            writer,
+            rows: 0,
+        })
+    }
+
+    fn finish_file(&mut self, open: OpenFile) -> Result<(), StoreError> {
+        let OpenFile { temp, writer, rows } = open;
+        let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
+            path: temp.clone(),
+            message: e.to_string(),
+        };
+        let file = writer.into_inner().map_err(|e| write_error(&e))?;
+        file.sync_all().map_err(|e| StoreError::io(&temp, e))?;
+        drop(file);
+        let name = temp
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.trim_start_matches('.').trim_end_matches(".tmp").to_string())
+            .ok_or_else(|| write_error(&"temporary file has no name"))?;
+        let dir = temp
+            .parent()
+            .ok_or_else(|| write_error(&"temporary file has no directory"))?
+            .to_path_buf();
+        let target = dir.join(name);
+        fs::rename(&temp, &target).map_err(|e| StoreError::io(&target, e))?;
+        sync_dir(&dir)?;
+        self.stats.stored += rows as u64;
+        self.pending_rows -= rows as u64;
+        self.stats.files += 1;
+        Ok(())
+    }
+
+    /// Makes everything written so far durable and visible to readers.
+    pub fn commit(&mut self) -> Result<WriteStats, StoreError> {
+        let mut dates: Vec<String> = self.open.keys().cloned().collect();
+        dates.sort();
+        for date in dates {
+            if let Some(open) = self.open.remove(&date) {
+                self.finish_file(open)?;
+            }
+        }
+        Ok(self.stats)
+    }
+
+    /// Commits and releases the lock.
+    pub fn finish(mut self) -> Result<WriteStats, StoreError> {
+        self.commit()
+    }
+
+    /// Spans buffered but not yet durable.
+    pub fn pending(&self) -> u64 {
+        self.pending_rows
+    }
+
+    pub fn stats(&self) -> WriteStats {
+        self.stats
+    }
+}
+
+impl Drop for StoreWriter {
+    fn drop(&mut self) {
+        // Uncommitted temp files are not data anyone was told about: remove them so an
+        // interrupted ingest leaves the store as it was.
+        for (_, open) in self.open.drain() {
+            let _ = fs::remove_file(&open.temp);
+        }
+    }
+}
+
+fn unique_name(date: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.9f");
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let salt: u32 = rand::random();
+    format!("part-{date}-{now}-{}-{n}-{salt:08x}", std::process::id())
+}
