@@ -8,5 +8,6 @@
 //! `report` (table, JSON, CSV, Markdown).
 
 pub mod model;
+pub mod query;
 pub mod source;
 pub mod store;
