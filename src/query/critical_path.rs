@@ -310,6 +310,65 @@ mod tests {
         assert_eq!(units, vec![(1, 0), (2, 100)]);
     }
 
+    /// Spans of an OTLP/JSON file, read just far enough for this test (the real decoder
+    /// lives in `source`).
+    fn otlp_spans(path: &str) -> Option<Vec<TreeSpan>> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let doc: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let str_of = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or("").to_string();
+        let mut out = Vec::new();
+        for rs in doc["resourceSpans"].as_array()? {
+            for ss in rs["scopeSpans"].as_array()? {
+                for s in ss["spans"].as_array()? {
+                    let parent = str_of(s, "parentSpanId");
+                    out.push(TreeSpan {
+                        span_id: str_of(s, "spanId"),
+                        parent_span_id: (!parent.is_empty()).then_some(parent),
+                        name: str_of(s, "name"),
+                        start_ns: str_of(s, "startTimeUnixNano").parse().ok()?,
+                        end_ns: str_of(s, "endTimeUnixNano").parse().ok()?,
+                        ..TreeSpan::default()
+                    });
+                }
+            }
+        }
+        Some(out)
+    }
+
+    #[test]
+    fn real_github_job_trace_with_steps_outside_their_parent() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/real/collector-contrib/workflow-job-expected.json"
+        );
+        let Some(spans) = otlp_spans(path) else {
+            eprintln!("note: {path} not available, skipping");
+            return;
+        };
+        let tree = TraceTree::new(spans);
+        // The job span's parent (the run) is not in the file: it is an orphan root.
+        assert_eq!(tree.roots().len(), 1);
+        let root = tree.roots()[0];
+        assert_eq!(tree.span(root).name, "test (1.23)");
+        let own = critical_path(&tree, root);
+        assert_eq!(own.iter().sum::<i64>(), 87_000_000_000);
+        // The receiver hangs the steps under the 5 s queue span, and most of them run
+        // after it ended: clamped to the queue span, only "Set up job" (1 s of it) counts
+        // and the rest of the job is the job span's own time.
+        let named = |name: &str| {
+            let i = tree
+                .spans()
+                .iter()
+                .position(|s| s.name == name)
+                .unwrap_or(usize::MAX);
+            own.get(i).copied().unwrap_or(-1)
+        };
+        assert_eq!(named("Set up job"), 1_000_000_000);
+        assert_eq!(named("queue-test (1.23)"), 4_000_000_000);
+        assert_eq!(named("test (1.23)"), 82_000_000_000);
+        assert_eq!(named("Make test-all"), 0);
+    }
+
     /// Random traces: up to 40 spans, random parents (including missing ids and cycles),
     /// random intervals (including negative durations and skew).
     fn arb_trace() -> impl Strategy<Value = Vec<TreeSpan>> {

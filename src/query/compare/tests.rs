@@ -305,3 +305,57 @@ fn rows_serialise_with_the_contract_field_names() {
         Some("self_duration".into())
     );
 }
+
+/// Random executions: random shapes (including parents outside the execution, cycles,
+/// negative durations), names from a small set, random errors and attributes.
+fn arb_executions() -> impl proptest::strategy::Strategy<Value = Vec<Execution>> {
+    use proptest::prelude::*;
+    let node = (
+        0usize..12,
+        0usize..5,
+        -20i64..200,
+        -20i64..200,
+        any::<bool>(),
+        0u8..4,
+    );
+    let exec = (any::<bool>(), prop::collection::vec(node, 0..12));
+    prop::collection::vec(exec, 0..25).prop_map(|execs| {
+        execs
+            .into_iter()
+            .map(|(fail, nodes)| {
+                let below = nodes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(p, name, s, e, error, attr))| {
+                        let parent = if p >= i {
+                            "t".to_string()
+                        } else {
+                            format!("n{p}")
+                        };
+                        let mut sp = span(format!("n{i}"), &parent, &format!("s{name}"), s, e);
+                        sp.error = error;
+                        sp.attributes = vec![("k".into(), attr.to_string())];
+                        sp
+                    })
+                    .collect();
+                let test = span("t".into(), "n3", "test", 0, 150);
+                let verdict = if fail { Verdict::Fail } else { Verdict::Pass };
+                Execution::from_spans(verdict, test, below)
+            })
+            .collect()
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn compare_never_panics_and_stays_in_range(execs in arb_executions()) {
+        let rows = compare_with("test", &execs, &CompareOptions { all: true, ..CompareOptions::default() });
+        for pair in rows.windows(2) {
+            proptest::prop_assert!(pair[0].p_value <= pair[1].p_value * (1.0 + 1e-5));
+        }
+        for r in &rows {
+            proptest::prop_assert!((0.0..=1.0).contains(&r.p_value), "{:?}", r);
+            proptest::prop_assert!((0.0..=1.0 + 1e-12).contains(&r.effect), "{:?}", r);
+        }
+    }
+}
