@@ -46,7 +46,7 @@ pub async fn compare_test(engine: &Engine, test: &str) -> anyhow::Result<Vec<Com
                 && span.test.as_deref() == Some(test)
                 && matches!(span.outcome.as_deref(), Some("pass" | "fail" | "error"));
             if is_execution {
-                executions.push(executions_from_tree(tree, index));
+                executions.extend(executions_from_tree(tree, index));
             }
         }
     }

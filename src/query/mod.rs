@@ -1,11 +1,16 @@
 //! Questions asked of the store: the DataFusion engine, the named SQL queries, and
 //! the graph analyses that SQL expresses badly (critical path, pass/fail comparison),
-//! written in Rust over spans loaded from the engine.
+//! written in pure Rust over traces loaded from the engine, with the statistics they
+//! share.
 
 pub mod bottlenecks;
+pub mod compare;
+pub mod critical_path;
 pub mod engine;
 pub mod load;
 pub mod named;
+pub mod stats;
+pub mod tree;
 
 pub use engine::{Engine, Filters, QueryResult};
 pub use named::NamedQuery;
@@ -22,4 +27,6 @@ pub enum QueryError {
     #[error("{0}")]
     Invalid(String),
 }
-#[cfg(test)] mod sql_tests;
+
+#[cfg(test)]
+mod sql_tests;

@@ -1,0 +1,274 @@
+//! A trace's spans as an indexed tree: the input of the graph analyses
+//! (`critical_path`, `compare`).
+//!
+//! The query layer loads one trace's spans from the store into [`TreeSpan`]s and builds a
+//! [`TraceTree`] once; the analyses then walk it by index. Real traces are messy, so
+//! building the tree repairs what would otherwise make a walk wrong or endless:
+//!
+//! - a parent id that is not in the trace (an orphan) makes the span a root;
+//! - a duplicated span id resolves to its first occurrence (later copies stay as nodes of
+//!   their own, so no span is lost, but children attach to the first one);
+//! - a cycle in parent links (including a span that is its own parent) is cut at the
+//!   cycle's earliest-starting span, which becomes a root.
+//!
+//! After that the parent links form a forest, so every walk terminates. Times are not
+//! repaired here (children outside their parent, end before start): each analysis says
+//! how it treats them.
+
+use std::collections::HashMap;
+
+/// One span of a trace as the analyses need it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TreeSpan {
+    pub span_id: String,
+    pub parent_span_id: Option<String>,
+    pub name: String,
+    /// Nanoseconds since the Unix epoch.
+    pub start_ns: i64,
+    pub end_ns: i64,
+    /// The span's status is `error`.
+    pub error: bool,
+    /// `pipeline`, `stage`, `task`, `step`, `suite`, `test` or `None`.
+    pub role: Option<String>,
+    pub task: Option<String>,
+    pub test: Option<String>,
+    /// `pass`, `fail`, `skip`, `error`, `cancel`, `timeout` or `None`.
+    pub outcome: Option<String>,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl TreeSpan {
+    /// Duration in nanoseconds, never negative (clock skew can put end before start).
+    pub fn duration_ns(&self) -> i64 {
+        self.end_ns.saturating_sub(self.start_ns).max(0)
+    }
+}
+
+/// A trace's spans with parent/children indexes built once.
+///
+/// Indexes are positions in the `Vec<TreeSpan>` given to [`TraceTree::new`]. Children
+/// are ordered by start time (then end time, then index) so walks are deterministic.
+#[derive(Debug, Clone)]
+pub struct TraceTree {
+    spans: Vec<TreeSpan>,
+    parent: Vec<Option<usize>>,
+    children: Vec<Vec<usize>>,
+    roots: Vec<usize>,
+}
+
+impl TraceTree {
+    /// Builds the indexes; never fails (see the module docs for what is repaired).
+    pub fn new(spans: Vec<TreeSpan>) -> TraceTree {
+        let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(spans.len());
+        for (i, s) in spans.iter().enumerate() {
+            by_id.entry(s.span_id.as_str()).or_insert(i);
+        }
+        let mut parent: Vec<Option<usize>> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let p = *by_id.get(s.parent_span_id.as_deref()?)?;
+                (p != i).then_some(p)
+            })
+            .collect();
+        break_cycles(&spans, &mut parent);
+
+        let mut children = vec![Vec::new(); spans.len()];
+        let mut roots = Vec::new();
+        for (i, p) in parent.iter().enumerate() {
+            match p {
+                Some(p) => children[*p].push(i),
+                None => roots.push(i),
+            }
+        }
+        let order = |&a: &usize, &b: &usize| {
+            let (x, y) = (&spans[a], &spans[b]);
+            (x.start_ns, x.end_ns, a).cmp(&(y.start_ns, y.end_ns, b))
+        };
+        for c in &mut children {
+            c.sort_by(order);
+        }
+        roots.sort_by(order);
+        TraceTree {
+            spans,
+            parent,
+            children,
+            roots,
+        }
+    }
+
+    /// Number of spans.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// True when the trace has no spans.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// The span at index `i`. Panics when `i` is out of range, like slice indexing.
+    pub fn span(&self, i: usize) -> &TreeSpan {
+        &self.spans[i]
+    }
+
+    /// All spans, in the order given to [`TraceTree::new`].
+    pub fn spans(&self) -> &[TreeSpan] {
+        &self.spans
+    }
+
+    /// The parent of `i` after repairs (`None` for roots).
+    pub fn parent(&self, i: usize) -> Option<usize> {
+        self.parent[i]
+    }
+
+    /// Children of `i`, ordered by start time.
+    pub fn children(&self, i: usize) -> &[usize] {
+        &self.children[i]
+    }
+
+    /// Spans without a (present, non-cyclic) parent, ordered by start time.
+    pub fn roots(&self) -> &[usize] {
+        &self.roots
+    }
+
+    /// Index of the first span with this id.
+    pub fn find(&self, span_id: &str) -> Option<usize> {
+        self.spans.iter().position(|s| s.span_id == span_id)
+    }
+
+    /// Every span below `i` (not `i` itself), depth-first in child order.
+    pub fn descendants(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.descendants_with_depth(i).map(|(d, _)| d)
+    }
+
+    /// Every span below `i` with its depth relative to `i` (children have depth 1),
+    /// depth-first in child order.
+    pub fn descendants_with_depth(&self, i: usize) -> impl Iterator<Item = (usize, u32)> + '_ {
+        // An explicit stack: real traces can be deep enough to make recursion risky.
+        let mut stack: Vec<(usize, u32)> = self.children[i].iter().rev().map(|&c| (c, 1)).collect();
+        std::iter::from_fn(move || {
+            let (node, depth) = stack.pop()?;
+            stack.extend(self.children[node].iter().rev().map(|&c| (c, depth + 1)));
+            Some((node, depth))
+        })
+    }
+}
+
+/// Cuts every cycle in `parent` so that it becomes a forest. Each cycle is cut at its
+/// earliest-starting span, the one most plausibly the real ancestor of the others.
+fn break_cycles(spans: &[TreeSpan], parent: &mut [Option<usize>]) {
+    const NEW: u8 = 0;
+    const ON_PATH: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; parent.len()];
+    let mut path = Vec::new();
+    for start in 0..parent.len() {
+        path.clear();
+        let mut cur = Some(start);
+        while let Some(i) = cur {
+            match state[i] {
+                NEW => {
+                    state[i] = ON_PATH;
+                    path.push(i);
+                    cur = parent[i];
+                }
+                ON_PATH => {
+                    // `i` is on the current path: the path from `i` onwards is a cycle.
+                    let from = path.iter().position(|&p| p == i).unwrap_or(0);
+                    let cut = path[from..]
+                        .iter()
+                        .copied()
+                        .min_by_key(|&p| (spans[p].start_ns, p))
+                        .unwrap_or(i);
+                    parent[cut] = None;
+                    cur = None;
+                }
+                _ => cur = None,
+            }
+        }
+        for &p in &path {
+            state[p] = DONE;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(id: &str, parent: Option<&str>, start: i64, end: i64) -> TreeSpan {
+        TreeSpan {
+            span_id: id.to_string(),
+            parent_span_id: parent.map(str::to_string),
+            name: id.to_string(),
+            start_ns: start,
+            end_ns: end,
+            ..TreeSpan::default()
+        }
+    }
+
+    fn ids(tree: &TraceTree, idx: impl IntoIterator<Item = usize>) -> Vec<String> {
+        idx.into_iter()
+            .map(|i| tree.span(i).span_id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn builds_children_roots_and_descendants_in_start_order() {
+        let tree = TraceTree::new(vec![
+            span("b", Some("root"), 20, 30),
+            span("root", None, 0, 100),
+            span("a", Some("root"), 10, 15),
+            span("a1", Some("a"), 11, 12),
+        ]);
+        assert_eq!(ids(&tree, tree.roots().iter().copied()), ["root"]);
+        assert_eq!(ids(&tree, tree.children(1).iter().copied()), ["a", "b"]);
+        assert_eq!(ids(&tree, tree.descendants(1)), ["a", "a1", "b"]);
+        let depths: Vec<u32> = tree.descendants_with_depth(1).map(|(_, d)| d).collect();
+        assert_eq!(depths, [1, 2, 1]);
+        assert_eq!(tree.parent(3), Some(2));
+        assert_eq!(tree.find("b"), Some(0));
+    }
+
+    #[test]
+    fn orphans_become_roots() {
+        let tree = TraceTree::new(vec![
+            span("x", Some("missing"), 5, 6),
+            span("r", None, 0, 9),
+        ]);
+        assert_eq!(ids(&tree, tree.roots().iter().copied()), ["r", "x"]);
+    }
+
+    #[test]
+    fn cycles_are_cut_at_the_earliest_span() {
+        let tree = TraceTree::new(vec![
+            span("a", Some("c"), 10, 20),
+            span("b", Some("a"), 5, 20),
+            span("c", Some("b"), 12, 20),
+            span("self", Some("self"), 0, 1),
+            span("d", Some("c"), 13, 14),
+        ]);
+        assert_eq!(ids(&tree, tree.roots().iter().copied()), ["self", "b"]);
+        assert_eq!(ids(&tree, tree.descendants(1)), ["c", "a", "d"]);
+    }
+
+    #[test]
+    fn duplicate_ids_attach_children_to_the_first_copy() {
+        let tree = TraceTree::new(vec![
+            span("p", None, 0, 10),
+            span("p", None, 0, 10),
+            span("c", Some("p"), 1, 2),
+        ]);
+        assert_eq!(tree.roots(), [0, 1]);
+        assert_eq!(tree.children(0), [2]);
+        assert!(tree.children(1).is_empty());
+        assert_eq!(tree.len(), 3);
+    }
+
+    #[test]
+    fn negative_durations_read_as_zero() {
+        assert_eq!(span("x", None, 10, 3).duration_ns(), 0);
+        assert_eq!(span("x", None, i64::MIN, i64::MAX).duration_ns(), i64::MAX);
+    }
+}
