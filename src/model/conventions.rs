@@ -526,7 +526,11 @@ mod tests {
             "[keys]\nbranch = [\"my.branch\", \"git.branch\"]\n[results]\nfail = [\"kaputt\"]\npass = [\"failure\"]\n",
         )
         .unwrap();
-        let branch: Vec<&str> = c.keys(Group::Branch).iter().map(|k| k.key.as_str()).collect();
+        let branch: Vec<&str> = c
+            .keys(Group::Branch)
+            .iter()
+            .map(|k| k.key.as_str())
+            .collect();
         assert_eq!(branch[0], "my.branch");
         assert_eq!(branch[1], "git.branch");
         assert_eq!(branch.iter().filter(|k| **k == "git.branch").count(), 1);
@@ -551,9 +555,10 @@ mod tests {
         assert!(err.to_string().contains("brnach"), "{err}");
         let err = Conventions::from_toml_str("[results]\nmaybe = [\"x\"]\n").unwrap_err();
         assert!(err.to_string().contains("maybe"), "{err}");
-        let err =
-            Conventions::from_toml_str("[boolean_results]\nk = { true = \"yes\", false = \"pass\" }\n")
-                .unwrap_err();
+        let err = Conventions::from_toml_str(
+            "[boolean_results]\nk = { true = \"yes\", false = \"pass\" }\n",
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
     }
 

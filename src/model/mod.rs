@@ -2,7 +2,9 @@
 //! the store takes them out.
 
 pub mod conventions;
+pub mod normalize;
 pub mod span;
 
 pub use conventions::{Conventions, ConventionsError};
+pub use normalize::{Normalizer, TraceFacts};
 pub use span::{CiFields, Link, Outcome, Role, SourceKind, Span, Status};
