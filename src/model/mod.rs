@@ -1,6 +1,10 @@
 //! The span model and the CI normaliser. No I/O happens here: sources hand spans in,
 //! the store takes them out.
 
+pub mod conventions;
+pub mod normalize;
 pub mod span;
 
+pub use conventions::{Conventions, ConventionsError};
+pub use normalize::{Normalizer, TraceFacts};
 pub use span::{CiFields, Link, Outcome, Role, SourceKind, Span, Status};

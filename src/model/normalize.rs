@@ -1,0 +1,94 @@
+//! The CI normaliser: fills `Span.ci` (role, pipeline, run, attempt, task, test, suite,
+//! outcome, branch, commit, repo) from each span's attributes, its resource, its name
+//! and its place in the trace, following the conventions table
+//! (`model::conventions`, spec: CONVENTIONS.md).
+//!
+//! One trace at a time, in three steps:
+//! 1. per-span facts (`facts`): one pass over each span's attributes and resource
+//!    against a key index built once in [`Normalizer::new`];
+//! 2. roles (`roles`): own facts first, then corrected by position in the tree
+//!    (`tree`), plus the task/test/suite names and the outcome;
+//! 3. trace-level facts (`propagate`): pipeline, run id, attempt, branch, commit and
+//!    repo found anywhere in the trace, copied onto every span.
+//!
+//! Decisions worth knowing:
+//! - outcome is set only on spans with a role: the result attribute for that role, else
+//!   the span status (error → fail, anything else → pass);
+//! - a GitLab job that failed with `gitlab.job.allow_failure=true` keeps outcome `fail`:
+//!   the job did fail, the span table has no "tolerated" value, and the pipeline's own
+//!   result already says whether the failure mattered (the attribute stays queryable);
+//! - test retries get no column: analyses order executions within a run;
+//! - values are data: trimmed, `refs/heads/` stripped from branches, nothing else.
+
+mod facts;
+mod propagate;
+mod roles;
+mod tree;
+
+#[cfg(test)]
+mod tests;
+
+use crate::model::conventions::Conventions;
+use crate::model::span::Span;
+
+pub use propagate::TraceFacts;
+
+use facts::{KeyIndex, SpanFacts};
+use tree::Tree;
+
+/// Fills the CI columns of spans, one trace at a time. Build once, reuse for every
+/// trace: construction indexes the conventions table.
+#[derive(Debug, Clone)]
+pub struct Normalizer {
+    conventions: Conventions,
+    index: KeyIndex,
+}
+
+impl Normalizer {
+    /// Indexes `conventions` (key → rows) so each span costs one hash lookup per
+    /// attribute.
+    pub fn new(conventions: Conventions) -> Normalizer {
+        let index = KeyIndex::build(&conventions);
+        Normalizer { conventions, index }
+    }
+
+    /// Normalises all spans of ONE trace in place: per-span facts, then the
+    /// tree-dependent roles, then trace-level propagation. `known` carries facts
+    /// already learned about this trace from an earlier batch (spans of one trace can
+    /// arrive in several batches); the returned [`TraceFacts`] merges `known` and what
+    /// this batch found.
+    ///
+    /// When no run id is found anywhere (nor in `known`), a CI trace's run id is its
+    /// trace id and its attempt 1; those fallbacks are not in the returned facts.
+    pub fn normalize_trace(&self, spans: &mut [Span], known: Option<&TraceFacts>) -> TraceFacts {
+        let facts: Vec<SpanFacts> = spans
+            .iter()
+            .map(|s| self.index.scan(&self.conventions, s))
+            .collect();
+        let tree = Tree::build(spans);
+        let assigned = roles::assign(spans, &facts, &self.conventions, &tree);
+        let (trace, is_ci) = propagate::gather(spans, &facts, &assigned, known);
+
+        for (span, a) in spans.iter_mut().zip(assigned) {
+            let ci = &mut span.ci;
+            ci.role = a.role;
+            ci.task = a.task;
+            ci.test = a.test;
+            ci.suite = a.suite;
+            ci.outcome = a.outcome;
+            ci.pipeline.clone_from(&trace.pipeline);
+            ci.run_id.clone_from(&trace.run_id);
+            ci.attempt = trace.attempt;
+            ci.branch.clone_from(&trace.branch);
+            ci.commit.clone_from(&trace.commit);
+            ci.repo.clone_from(&trace.repo);
+            if is_ci {
+                if ci.run_id.is_none() && !span.trace_id.is_empty() {
+                    ci.run_id = Some(span.trace_id.clone());
+                }
+                ci.attempt.get_or_insert(1);
+            }
+        }
+        trace
+    }
+}
