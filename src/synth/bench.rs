@@ -54,7 +54,10 @@ fn span(
         if i > 0 {
             out.push(b',');
         }
-        let _ = write!(out, "{{\"key\":\"{k}\",\"value\":{{\"stringValue\":\"{v}\"}}}}");
+        let _ = write!(
+            out,
+            "{{\"key\":\"{k}\",\"value\":{{\"stringValue\":\"{v}\"}}}}"
+        );
     }
     let code = if error { 2 } else { 1 };
     let _ = write!(out, "],\"status\":{{\"code\":{code}}}}}");
@@ -83,8 +86,22 @@ pub fn otlp_json_lines(seed: u64, spans: usize) -> Vec<u8> {
         let root: [u8; 8] = rng.random();
         let end = t + 600 * S_NS;
         let run_s = run.to_string();
-        span(&mut out, &mut first, &trace, &root, None, "build-and-test", t, end, false,
-            &[("cicd.pipeline.name", "build-and-test"), ("cicd.pipeline.run.id", &run_s), ("cicd.pipeline.result", "success")]);
+        span(
+            &mut out,
+            &mut first,
+            &trace,
+            &root,
+            None,
+            "build-and-test",
+            t,
+            end,
+            false,
+            &[
+                ("cicd.pipeline.name", "build-and-test"),
+                ("cicd.pipeline.run.id", &run_s),
+                ("cicd.pipeline.result", "success"),
+            ],
+        );
         let mut emitted = 1;
         let mut test_task = root;
         let mut cursor = t;
@@ -94,8 +111,21 @@ pub fn otlp_json_lines(seed: u64, spans: usize) -> Vec<u8> {
             }
             let id: [u8; 8] = rng.random();
             let d = rng.random_range(10..300) * S_NS;
-            span(&mut out, &mut first, &trace, &id, Some(&root), task, cursor, cursor + d, false,
-                &[("cicd.pipeline.task.name", task), ("cicd.pipeline.task.run.result", "success")]);
+            span(
+                &mut out,
+                &mut first,
+                &trace,
+                &id,
+                Some(&root),
+                task,
+                cursor,
+                cursor + d,
+                false,
+                &[
+                    ("cicd.pipeline.task.name", task),
+                    ("cicd.pipeline.task.run.result", "success"),
+                ],
+            );
             if task == "test" {
                 test_task = id;
             }
@@ -109,8 +139,24 @@ pub fn otlp_json_lines(seed: u64, spans: usize) -> Vec<u8> {
             let fail = rng.random_bool(0.03);
             let name = format!("test_case_{:03}", (k * 7 + run as usize) % 200);
             let d = rng.random_range(1_000_000..900_000_000u64);
-            span(&mut out, &mut first, &trace, &id, Some(&test_task), &name, ts, ts + d, fail,
-                &[("test.case.name", &name), ("test.case.result.status", if fail { "fail" } else { "pass" })]);
+            span(
+                &mut out,
+                &mut first,
+                &trace,
+                &id,
+                Some(&test_task),
+                &name,
+                ts,
+                ts + d,
+                fail,
+                &[
+                    ("test.case.name", &name),
+                    (
+                        "test.case.result.status",
+                        if fail { "fail" } else { "pass" },
+                    ),
+                ],
+            );
             emitted += 1;
             let mut cs = ts;
             for child in ["SELECT items", "GET /api"] {
@@ -119,8 +165,18 @@ pub fn otlp_json_lines(seed: u64, spans: usize) -> Vec<u8> {
                 }
                 let cid: [u8; 8] = rng.random();
                 let cd = d / 3;
-                span(&mut out, &mut first, &trace, &cid, Some(&id), child, cs, cs + cd, false,
-                    &[("server.address", "db.internal")]);
+                span(
+                    &mut out,
+                    &mut first,
+                    &trace,
+                    &cid,
+                    Some(&id),
+                    child,
+                    cs,
+                    cs + cd,
+                    false,
+                    &[("server.address", "db.internal")],
+                );
                 cs += cd;
                 emitted += 1;
             }

@@ -107,7 +107,11 @@ pub(crate) fn zipkin_spans(trace: &SynthTrace) -> Vec<Value> {
         .spans
         .iter()
         .map(|s| {
-            let res = trace.resources.get(s.resource).map(Vec::as_slice).unwrap_or(&[]);
+            let res = trace
+                .resources
+                .get(s.resource)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let mut tags: BTreeMap<String, String> = res
                 .iter()
                 .filter(|(k, _)| k != "service.name")
@@ -139,7 +143,10 @@ pub(crate) fn zipkin_spans(trace: &SynthTrace) -> Vec<Value> {
             }
             m.insert("timestamp".into(), Value::from(s.start_us));
             m.insert("duration".into(), Value::from(s.end_us - s.start_us));
-            m.insert("localEndpoint".into(), json!({ "serviceName": service(res) }));
+            m.insert(
+                "localEndpoint".into(),
+                json!({ "serviceName": service(res) }),
+            );
             m.insert("tags".into(), json!(tags));
             Value::Object(m)
         })

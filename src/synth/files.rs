@@ -63,7 +63,11 @@ pub(crate) fn write_files(
     }
     let mut files = Vec::new();
     for (k, chunk) in by_fmt[Fmt::OtlpLines as usize].chunks(40).enumerate() {
-        let style = if messy { quirky_style(k) } else { OtlpStyle::STANDARD };
+        let style = if messy {
+            quirky_style(k)
+        } else {
+            OtlpStyle::STANDARD
+        };
         let mut buf = Vec::new();
         for t in chunk {
             let line = serde_json::json!({ "resourceSpans": resource_spans(t, &style) });
@@ -73,26 +77,45 @@ pub(crate) fn write_files(
         files.push((format!("otlp-lines-{k:03}.jsonl"), buf));
     }
     for (k, chunk) in by_fmt[Fmt::OtlpPretty as usize].chunks(25).enumerate() {
-        let style = if messy { quirky_style(k + 1) } else { OtlpStyle::STANDARD };
-        files.push((format!("otlp-{k:03}.json"), to_bytes(&document(chunk, &style), true)));
+        let style = if messy {
+            quirky_style(k + 1)
+        } else {
+            OtlpStyle::STANDARD
+        };
+        files.push((
+            format!("otlp-{k:03}.json"),
+            to_bytes(&document(chunk, &style), true),
+        ));
     }
     for (k, chunk) in by_fmt[Fmt::Jaeger as usize].chunks(20).enumerate() {
-        files.push((format!("jaeger-{k:03}.json"), to_bytes(&jaeger_document(chunk), true)));
+        files.push((
+            format!("jaeger-{k:03}.json"),
+            to_bytes(&jaeger_document(chunk), true),
+        ));
     }
     for (k, chunk) in by_fmt[Fmt::Zipkin as usize].chunks(30).enumerate() {
-        files.push((format!("zipkin-{k:03}.json"), to_bytes(&zipkin_document(chunk), false)));
+        files.push((
+            format!("zipkin-{k:03}.json"),
+            to_bytes(&zipkin_document(chunk), false),
+        ));
     }
     for t in &by_fmt[Fmt::Tempo as usize] {
         let name = format!("tempo-{}.json", hex(&t.trace_id));
         files.push((name, to_bytes(&tempo_document(t), false)));
     }
     if !dup_jaeger.is_empty() {
-        files.push(("dup-jaeger-000.json".into(), to_bytes(&jaeger_document(&dup_jaeger), true)));
+        files.push((
+            "dup-jaeger-000.json".into(),
+            to_bytes(&jaeger_document(&dup_jaeger), true),
+        ));
     }
     if !dup_zipkin.is_empty() {
         // A flat list of spans, the `/api/v2/trace/{id}` shape, for variety.
         let flat: Vec<Value> = dup_zipkin.iter().flat_map(|t| zipkin_spans(t)).collect();
-        files.push(("dup-zipkin-000.json".into(), to_bytes(&Value::Array(flat), false)));
+        files.push((
+            "dup-zipkin-000.json".into(),
+            to_bytes(&Value::Array(flat), false),
+        ));
     }
     (files, (dup_jaeger.len() + dup_zipkin.len()) as u64)
 }

@@ -18,10 +18,13 @@ mod catalog;
 mod encode_legacy;
 mod encode_otlp;
 mod files;
+mod pipeline_jenkins;
 mod pipeline_main;
-mod pipeline_others;
+mod pipeline_release;
+mod pipeline_tekton;
 mod scenario;
 mod suites;
+mod tally;
 mod trace;
 mod truth;
 
@@ -90,8 +93,8 @@ impl SynthConfig {
     pub fn bench(target_spans: usize) -> Self {
         SynthConfig {
             seed: 7,
-            // Measured average: ~43 spans per trace.
-            runs: (target_spans / 43).max(1),
+            // Measured average: ~35 spans per trace.
+            runs: (target_spans / 35).max(1),
             start: DEMO_START_NS,
             formats: FormatMix::OtlpOnly,
             messy: false,

@@ -93,7 +93,9 @@ pub(crate) fn build(g: &mut Gen, ctx: &RunCtx<'_>, suites: &[SuiteDef]) -> RunOu
 
     let co_start = t0 + q(g, 2, 8);
     let co_end = co_start + q(g, 10, 20);
-    job(&mut b, g, root, ctx.run_id, "checkout", co_start, co_end, false);
+    job(
+        &mut b, g, root, ctx.run_id, "checkout", co_start, co_end, false,
+    );
 
     // Build alone (270-330 s) outlasts lint (200-260 s), so even a failed build keeps
     // lint off the critical path.

@@ -15,10 +15,12 @@ use rand::{Rng, SeedableRng};
 use super::SynthConfig;
 use super::catalog::{self, BranchDef, Plant, SuiteDef};
 use super::pipeline_main;
-use super::pipeline_others;
+use super::pipeline_release;
 use super::suites::Exec;
+use super::tally::{self, PerCommit};
 use super::trace::{Attrs, Kind, SpanStatus, SynthSpan, SynthTrace, Val, hex};
-use super::truth::{PlantedFlaky, TestStats, Truth};
+use super::truth::{TestStats, Truth};
+use super::{pipeline_jenkins, pipeline_tekton};
 
 const DAY_US: i64 = 86_400 * 1_000_000;
 const MIN_US: i64 = 60 * 1_000_000;
@@ -142,7 +144,7 @@ pub(crate) fn generate(cfg: &SynthConfig) -> (Vec<Run>, Truth) {
             broken: Vec::new(),
         })
         .collect();
-    let mut commit_results: BTreeMap<(String, &'static str), (u64, u64)> = BTreeMap::new();
+    let mut commit_results: PerCommit = BTreeMap::new();
     let mut stats: BTreeMap<String, TestStats> = BTreeMap::new();
     let mut runs = Vec::new();
     let mut gh_run_id: i64 = 14_460_000_000;
@@ -169,12 +171,16 @@ pub(crate) fn generate(cfg: &SynthConfig) -> (Vec<Run>, Truth) {
                 run_id: gh_run_id,
                 start_us: run_start,
                 prev_root: prev,
-                task_fail: if forced.is_empty() { bdef.task_fail } else { 0.0 },
+                task_fail: if forced.is_empty() {
+                    bdef.task_fail
+                } else {
+                    0.0
+                },
                 forced_pass: &forced,
                 broken: &st.broken,
             };
             let out = pipeline_main::build(&mut g, &ctx, &suites);
-            record_execs(&out.execs, &st.commit, &mut commit_results, &mut stats);
+            tally::record_execs(&out.execs, &st.commit, &mut commit_results, &mut stats);
             let needing = failed_only_flaky(&suites, &st.commit, &commit_results);
             let end = trace_end(&out.trace);
             let (failed, root, tid) = (out.failed, out.root_span, out.trace.trace_id);
@@ -221,11 +227,11 @@ pub(crate) fn generate(cfg: &SynthConfig) -> (Vec<Run>, Truth) {
                     broken: &[],
                 };
                 let out = match which {
-                    0 => pipeline_others::release(&mut g, &ctx),
-                    1 => pipeline_others::jenkins(&mut g, &ctx),
-                    _ => pipeline_others::tekton(&mut g, &ctx),
+                    0 => pipeline_release::release(&mut g, &ctx),
+                    1 => pipeline_jenkins::jenkins(&mut g, &ctx),
+                    _ => pipeline_tekton::tekton(&mut g, &ctx),
                 };
-                record_execs(&out.execs, &st.commit, &mut commit_results, &mut stats);
+                tally::record_execs(&out.execs, &st.commit, &mut commit_results, &mut stats);
                 let end = trace_end(&out.trace);
                 let failed = out.failed;
                 runs.push(finish(&mut g, out, &bdef.name, attempt));
@@ -241,7 +247,7 @@ pub(crate) fn generate(cfg: &SynthConfig) -> (Vec<Run>, Truth) {
             }
         }
     }
-    let truth = make_truth(&runs, &branches, &suites, &commit_results, stats, &g);
+    let truth = tally::make_truth(&runs, &branches, &suites, &commit_results, stats, &g);
     (runs, truth)
 }
 
@@ -274,32 +280,11 @@ fn advance_commit(g: &mut Gen, b: &BranchDef, st: &mut BranchState) {
     }
 }
 
-fn record_execs(
-    execs: &[Exec],
-    commit: &str,
-    per_commit: &mut BTreeMap<(String, &'static str), (u64, u64)>,
-    stats: &mut BTreeMap<String, TestStats>,
-) {
-    for e in execs {
-        let c = per_commit.entry((commit.to_string(), e.test)).or_default();
-        let s = stats.entry(e.test.to_string()).or_default();
-        s.executions += 1;
-        s.retries += u64::from(e.retry);
-        if e.passed {
-            c.0 += 1;
-            s.passes += 1;
-        } else {
-            c.1 += 1;
-            s.failures += 1;
-        }
-    }
-}
-
 /// Flaky tests that have failed but not yet passed on `commit`.
 fn failed_only_flaky(
     suites: &[SuiteDef],
     commit: &str,
-    per_commit: &BTreeMap<(String, &'static str), (u64, u64)>,
+    per_commit: &PerCommit,
 ) -> Vec<&'static str> {
     let mut out = Vec::new();
     for t in suites.iter().flat_map(|s| &s.tests) {
@@ -353,86 +338,8 @@ fn add_orphan(g: &mut Gen, trace: &mut SynthTrace) {
         end_us: start + g.rng.random_range(200_000..900_000),
         status: SpanStatus::Unset,
         status_message: None,
-        attrs: vec![(
-            "artifact.name".into(),
-            Val::Str("test-results.zip".into()),
-        )],
+        attrs: vec![("artifact.name".into(), Val::Str("test-results.zip".into()))],
         links: Vec::new(),
     };
     trace.spans.push(span);
-}
-
-fn make_truth(
-    runs: &[Run],
-    branches: &[BranchDef],
-    suites: &[SuiteDef],
-    per_commit: &BTreeMap<(String, &'static str), (u64, u64)>,
-    mut stats: BTreeMap<String, TestStats>,
-    g: &Gen,
-) -> Truth {
-    let mut t = Truth {
-        bottleneck_pipeline: pipeline_main::PIPELINE.into(),
-        critical_task: pipeline_main::CRITICAL_TASK.into(),
-        parallel_long_task: pipeline_main::PARALLEL_LONG_TASK.into(),
-        parallel_tasks: pipeline_main::PARALLEL_TASKS.iter().map(|s| s.to_string()).collect(),
-        hostile_branches: branches.iter().filter(|b| b.hostile).map(|b| b.name.clone()).collect(),
-        skewed_spans: g.skewed,
-        huge_attribute_spans: g.huge,
-        ..Truth::default()
-    };
-    for r in runs {
-        for key in [
-            t.branch_runs.entry(r.branch.clone()).or_default(),
-            t.pipeline_runs.entry(r.pipeline.to_string()).or_default(),
-        ] {
-            key.0 += 1;
-            key.1 += u64::from(r.failed);
-        }
-        t.traces += 1;
-        t.reruns += u64::from(r.attempt > 1);
-        t.spans += r.trace.spans.len() as u64;
-        let ids: std::collections::BTreeSet<[u8; 8]> =
-            r.trace.spans.iter().map(|s| s.span_id).collect();
-        t.orphan_spans += r
-            .trace
-            .spans
-            .iter()
-            .filter(|s| s.parent.is_some_and(|p| !ids.contains(&p)))
-            .count() as u64;
-    }
-    for ((commit, test), &(p, f)) in per_commit {
-        let s = stats.entry(test.to_string()).or_default();
-        if p > 0 && f > 0 {
-            s.flaky_commits += 1;
-        } else if f > 0 {
-            s.broken_commits += 1;
-            t.broken_commits.entry(test.to_string()).or_default().push(commit.clone());
-        }
-    }
-    let smoke = catalog::smoke_suite();
-    let jenkins = catalog::jenkins_suites();
-    let all = suites.iter().chain(std::iter::once(&smoke)).chain(jenkins.iter());
-    for suite in all {
-        for test in &suite.tests {
-            match &test.plant {
-                Plant::Stable => t.stable_tests.push(test.name.into()),
-                Plant::Broken => t.broken_tests.push(test.name.into()),
-                Plant::Flaky { cause, child, rate } => t.flaky_tests.push(PlantedFlaky {
-                    test: test.name.into(),
-                    suite: suite.name.into(),
-                    cause_span: match cause {
-                        super::truth::Cause::SelfDuration => match suite.convention {
-                            catalog::Convention::Pytest => format!("Running {}", test.name),
-                            _ => test.name.to_string(),
-                        },
-                        _ => test.children[*child].name.to_string(),
-                    },
-                    cause: cause.clone(),
-                    planned_rate: *rate,
-                }),
-            }
-        }
-    }
-    t.test_stats = stats;
-    t
 }

@@ -233,7 +233,10 @@ fn failure_message(test: &TestDef, cause: Option<&Cause>) -> String {
         Some(Cause::ErrorChild) => "TimeoutError: redis read timed out after 2000ms".into(),
         Some(Cause::SlowChild) => "context deadline exceeded waiting for page 2".into(),
         Some(Cause::AttributeValue { .. }) => "unexpected status 503 from inventory".into(),
-        None => format!("assertion failed in {}: expected 10.00, got 9.99", test.name),
+        None => format!(
+            "assertion failed in {}: expected 10.00, got 9.99",
+            test.name
+        ),
     }
 }
 
