@@ -1,0 +1,137 @@
+//! Synthetic CI trace data with planted truth.
+//!
+//! Generates a month of pipeline runs of a fictional repository in the wire formats and
+//! attribute conventions real emitters use (GitHub receiver `cicd.*`, GitHub Actions
+//! exporter `github.*`, Jenkins plugin, Tekton task scripts; pytest-otel, `test.case.*`
+//! and JUnit tests), messy the way real data is, together with a [`Truth`] naming every
+//! fact the analyses must find: flaky tests and their causes, broken tests, the
+//! bottleneck task, per-branch failure counts. Used by `pipescope demo`, integration
+//! tests and benchmarks. Output is bytes only: this module knows nothing of decoders
+//! or the store, and the same seed always yields the same bytes.
+//!
+//! Layout: `catalog` (branches, suites, planted tests) → `scenario` (what happens when)
+//! → `pipeline_*` / `suites` (spans in each convention) → `encode_*` / `files` (wire
+//! formats). `bench` is a separate fast writer for large inputs.
+
+mod bench;
+mod catalog;
+mod encode_legacy;
+mod encode_otlp;
+mod files;
+mod pipeline_jenkins;
+mod pipeline_main;
+mod pipeline_release;
+mod pipeline_tekton;
+mod scenario;
+mod suites;
+mod tally;
+mod trace;
+mod truth;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub use bench::otlp_json_lines;
+pub use truth::{Cause, PlantedFlaky, TestStats, Truth};
+
+/// Which wire formats to emit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatMix {
+    /// OTLP/JSON lines and pretty objects, Jaeger v1, Zipkin v2 (and Tempo when messy).
+    All,
+    /// Only OTLP/JSON lines (Collector file exporter style).
+    OtlpOnly,
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct SynthConfig {
+    /// Seed of the one rng; equal configs give byte-identical output.
+    pub seed: u64,
+    /// Approximate number of pipeline runs (traces, every attempt counted); the exact
+    /// numbers are in [`Truth::branch_runs`].
+    pub runs: usize,
+    /// Start of the first run, ns since the Unix epoch; runs spread over 30 days after it.
+    pub start: i64,
+    pub formats: FormatMix,
+    /// Clock skew, orphan spans, 100 KB attributes, id/int64/enum quirks, duplicated
+    /// traces across formats.
+    pub messy: bool,
+}
+
+/// 2025-06-01T00:00:00Z: fixed so that the demo is reproducible.
+const DEMO_START_NS: i64 = 1_748_736_000_000_000_000;
+
+impl SynthConfig {
+    /// The bundled demo: ~300 runs, every analysis shows something, all formats, messy.
+    pub fn demo() -> Self {
+        SynthConfig {
+            seed: 42,
+            runs: 300,
+            start: DEMO_START_NS,
+            formats: FormatMix::All,
+            messy: true,
+        }
+    }
+
+    /// For integration tests: small and fast, still every planted fact with enough
+    /// executions for statistics (each flaky test >= 40 executions, >= 5 failures).
+    pub fn small_test(seed: u64) -> Self {
+        SynthConfig {
+            seed,
+            runs: 150,
+            start: DEMO_START_NS,
+            formats: FormatMix::All,
+            messy: true,
+        }
+    }
+
+    /// Realistic data of about `target_spans` spans (OTLP lines only, clean), for
+    /// benchmarks of the whole pipeline.
+    pub fn bench(target_spans: usize) -> Self {
+        SynthConfig {
+            seed: 7,
+            // Measured average: ~35 spans per trace.
+            runs: (target_spans / 35).max(1),
+            start: DEMO_START_NS,
+            formats: FormatMix::OtlpOnly,
+            messy: false,
+        }
+    }
+}
+
+/// Generated files and what they contain.
+#[derive(Debug, Clone)]
+pub struct SynthOutput {
+    /// Relative file name (with extension) and contents.
+    pub files: Vec<(String, Vec<u8>)>,
+    pub truth: Truth,
+    /// Distinct spans (duplicated traces counted once).
+    pub span_count: usize,
+}
+
+/// Generates the data set described by `cfg`.
+pub fn generate(cfg: &SynthConfig) -> SynthOutput {
+    let (runs, mut truth) = scenario::generate(cfg);
+    let traces: Vec<&trace::SynthTrace> = runs.iter().map(|r| &r.trace).collect();
+    let (files, dups) = files::write_files(&traces, cfg.formats, cfg.messy, cfg.seed);
+    truth.duplicated_traces = dups;
+    SynthOutput {
+        files,
+        span_count: truth.spans as usize,
+        truth,
+    }
+}
+
+/// Writes the files under `dir` (creating it) and returns the truth. The truth is not
+/// written there, so that `dir` holds trace data only.
+pub fn write_to_dir(cfg: &SynthConfig, dir: &Path) -> std::io::Result<Truth> {
+    let out = generate(cfg);
+    std::fs::create_dir_all(dir)?;
+    for (name, bytes) in &out.files {
+        std::fs::write(dir.join(name), bytes)?;
+    }
+    Ok(out.truth)
+}
