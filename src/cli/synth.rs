@@ -21,14 +21,19 @@ pub enum Preset {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Directory to write the trace files (and truth.json) into.
+    /// Directory to write the trace files into (it then holds trace files only, ready
+    /// for `pipescope ingest`).
     #[arg(long)]
     pub out: PathBuf,
     #[arg(long, value_enum, default_value_t = Preset::Demo)]
     pub preset: Preset,
-    /// Random seed: the same seed writes the same bytes.
-    #[arg(long, default_value_t = 7)]
-    pub seed: u64,
+    /// Random seed (default: the preset's): the same seed writes the same bytes.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Also write what was planted (flaky tests and their causes, the critical task,
+    /// runs and failures per branch) as JSON to this file.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
     /// Approximate number of spans (bench preset).
     #[arg(long, default_value_t = 1_000_000)]
     pub spans: usize,
@@ -37,15 +42,23 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = match args.preset {
         Preset::Demo => SynthConfig::demo(),
-        Preset::Test => SynthConfig::small_test(args.seed),
+        Preset::Test => SynthConfig::small_test(0),
         Preset::Bench => SynthConfig::bench(args.spans),
     };
-    config.seed = args.seed;
+    if let Some(seed) = args.seed {
+        config.seed = seed;
+    }
     let truth = write_to_dir(&config, &args.out)
         .with_context(|| format!("cannot write to {}", args.out.display()))?;
-    let truth_path = args.out.join("truth.json");
-    std::fs::write(&truth_path, serde_json::to_vec_pretty(&truth)?)
-        .with_context(|| format!("cannot write {}", truth_path.display()))?;
-    eprintln!("wrote synthetic traces and {} ", truth_path.display());
+    if let Some(path) = &args.truth {
+        std::fs::write(path, serde_json::to_vec_pretty(&truth)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    eprintln!(
+        "wrote {} traces ({} spans) to {}",
+        truth.traces,
+        truth.spans,
+        args.out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
