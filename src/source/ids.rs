@@ -30,11 +30,8 @@ pub fn parent_id(raw: &str) -> Result<Option<String>, String> {
     if trimmed.is_empty() || trimmed.bytes().all(|b| b == b'0') {
         return Ok(None);
     }
-    match normalise(raw, SPAN_HEX_LEN, "parent span id") {
-        Ok(id) if is_zero(&id) => Ok(None),
-        Ok(id) => Ok(Some(id)),
-        Err(e) => Err(e),
-    }
+    let id = to_canonical(raw, SPAN_HEX_LEN, "parent span id")?;
+    Ok((!is_zero(&id)).then_some(id))
 }
 
 /// Normalises the trace id of a link; links keep whatever the emitter gave,
@@ -84,6 +81,15 @@ fn is_zero(hex: &str) -> bool {
 }
 
 fn normalise(raw: &str, hex_len: usize, what: &str) -> Result<String, String> {
+    let id = to_canonical(raw, hex_len, what)?;
+    if is_zero(&id) {
+        return Err(format!("{what} is all zeros"));
+    }
+    Ok(id)
+}
+
+/// Lowercase hex of the right length, zeros allowed.
+fn to_canonical(raw: &str, hex_len: usize, what: &str) -> Result<String, String> {
     let s = strip_0x(raw.trim());
     if s.is_empty() {
         return Err(format!("{what} is empty"));
@@ -103,9 +109,6 @@ fn normalise(raw: &str, hex_len: usize, what: &str) -> Result<String, String> {
             hex_len / 2
         ));
     };
-    if is_zero(&id) {
-        return Err(format!("{what} is all zeros"));
-    }
     Ok(id)
 }
 
@@ -179,6 +182,7 @@ mod tests {
             Some("eee19b7ec3c1b173")
         );
         assert!(parent_id("xyz").is_err());
+        assert_eq!(parent_id("AAAAAAAAAAA=").unwrap(), None);
     }
 
     #[test]

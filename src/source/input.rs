@@ -86,7 +86,12 @@ pub fn expand_inputs(args: &[String]) -> Result<Vec<InputSpec>, SourceError> {
         if path.exists() {
             push_path(path, &mut out)?;
         } else if arg.contains(['*', '?', '[']) {
-            let paths = glob::glob(arg).map_err(|e| SourceError::BadPattern {
+            // Like the directory walk, `*` does not pick up hidden files.
+            let options = glob::MatchOptions {
+                require_literal_leading_dot: true,
+                ..glob::MatchOptions::new()
+            };
+            let paths = glob::glob_with(arg, options).map_err(|e| SourceError::BadPattern {
                 arg: arg.clone(),
                 message: e.to_string(),
             })?;

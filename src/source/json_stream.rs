@@ -99,8 +99,13 @@ fn lines_mode(
                         if e.is_io() {
                             return Err(anyhow::Error::new(e).context(format!("reading {origin}")));
                         }
+                        // Past the newline (an EOF error) the column means nothing.
+                        let location = match e.line() {
+                            1 => format!("{origin}:{line}:{}", e.column()),
+                            _ => format!("{origin}:{line}"),
+                        };
                         handler.problem(Problem {
-                            location: format!("{origin}:{line}:{}", e.column()),
+                            location,
                             message: format!("{}; line skipped", strip_position(&e)),
                         })?;
                         break;
@@ -325,7 +330,7 @@ mod tests {
             ]
         );
         assert_eq!(c.problems.len(), 1);
-        assert_eq!(c.problems[0].location, "f:2:6");
+        assert_eq!(c.problems[0].location, "f:2");
         assert!(c.problems[0].message.contains("EOF"), "{}", c.problems[0]);
     }
 

@@ -324,12 +324,31 @@ impl<'de> Visitor<'de> for ResourceSpansSeed<'_, '_, '_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a resourceSpans object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let mut state = ResourceState {
             resource: None,
             pending: Vec::new(),
             source: self.source,
         };
+        let result = self.read_fields(&mut map, &mut state);
+        // Spans read before a syntax error are kept, even without their resource.
+        if result.is_err() && self.ctx.fatal.is_some() {
+            return result;
+        }
+        for span in std::mem::take(&mut state.pending) {
+            self.ctx.emit(state.complete(span))?;
+        }
+        result
+    }
+    crate::source::flex::ignore_non_objects!(());
+}
+
+impl ResourceSpansSeed<'_, '_, '_> {
+    fn read_fields<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        state: &mut ResourceState,
+    ) -> Result<(), A::Error> {
         while let Some(Key(key)) = map.next_key::<Key>()? {
             let ss_key = match key.as_str() {
                 "resource" => {
@@ -355,19 +374,15 @@ impl<'de> Visitor<'de> for ResourceSpansSeed<'_, '_, '_> {
             };
             map.next_value_seed(ScopeSpansList {
                 ctx: &mut *self.ctx,
-                state: &mut state,
+                state: &mut *state,
                 path: SpanPath {
                     ss_key,
                     ..self.path
                 },
             })?;
         }
-        for span in std::mem::take(&mut state.pending) {
-            self.ctx.emit(state.complete(span))?;
-        }
         Ok(())
     }
-    crate::source::flex::ignore_scalars!(());
 }
 
 /// `resource`: only its attributes matter.
@@ -475,7 +490,7 @@ impl<'de> Visitor<'de> for ScopeSpansSeed<'_, '_, '_, '_> {
         }
         Ok(())
     }
-    crate::source::flex::ignore_scalars!(());
+    crate::source::flex::ignore_non_objects!(());
 }
 
 /// The `spans` array: every element is decoded, validated and emitted at once.
@@ -524,3 +539,6 @@ impl<'de> Visitor<'de> for SpansList<'_, '_, '_, '_> {
     }
     crate::source::flex::ignore_scalars!(());
 }
+
+#[cfg(test)]
+mod tests;
