@@ -182,3 +182,7 @@ fn read_up_to(input: &mut dyn BufRead, buf: &mut [u8]) -> std::io::Result<usize>
     }
     Ok(got)
 }
+
+#[cfg(test)]
+#[path = "otlp_proto_tests.rs"]
+mod tests;
