@@ -123,7 +123,9 @@ impl AnyVal {
                 (None, None) => AnyVal::Str(n.to_string()),
             },
             Value::String(s) => AnyVal::Str(s),
-            Value::Array(items) => AnyVal::Array(items.into_iter().map(AnyVal::from_json).collect()),
+            Value::Array(items) => {
+                AnyVal::Array(items.into_iter().map(AnyVal::from_json).collect())
+            }
             Value::Object(map) => AnyVal::KvList(
                 map.into_iter()
                     .map(|(k, v)| (k, AnyVal::from_json(v)))
@@ -219,8 +221,8 @@ impl<'de> Visitor<'de> for AnyValVisitor {
         let mut out = AnyVal::Empty;
         while let Some(Key(key)) = map.next_key::<Key>()? {
             match key.as_str() {
-                k @ ("stringValue" | "string_value" | "boolValue" | "bool_value"
-                | "intValue" | "int_value" | "doubleValue" | "double_value" | "bytesValue"
+                k @ ("stringValue" | "string_value" | "boolValue" | "bool_value" | "intValue"
+                | "int_value" | "doubleValue" | "double_value" | "bytesValue"
                 | "bytes_value") => {
                     let kind = k.to_owned();
                     out = typed(&kind, map.next_value::<Flex>()?);
@@ -229,7 +231,13 @@ impl<'de> Visitor<'de> for AnyValVisitor {
                     out = AnyVal::Array(map.next_value::<Values<AnyVal>>()?.0);
                 }
                 "kvlistValue" | "kvlist_value" => {
-                    out = AnyVal::KvList(map.next_value::<Values<KeyValue>>()?.0.into_iter().map(|kv| (kv.key, kv.value)).collect());
+                    out = AnyVal::KvList(
+                        map.next_value::<Values<KeyValue>>()?
+                            .0
+                            .into_iter()
+                            .map(|kv| (kv.key, kv.value))
+                            .collect(),
+                    );
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -359,7 +367,9 @@ impl<'de> Deserialize<'de> for KeyValue {
                 let mut kv = KeyValue::default();
                 while let Some(Key(key)) = map.next_key::<Key>()? {
                     match key.as_str() {
-                        "key" => kv.key = map.next_value::<Flex>()?.into_string().unwrap_or_default(),
+                        "key" => {
+                            kv.key = map.next_value::<Flex>()?.into_string().unwrap_or_default()
+                        }
                         "value" => kv.value = map.next_value::<AnyVal>()?,
                         _ => {
                             map.next_value::<IgnoredAny>()?;
@@ -380,7 +390,9 @@ pub struct Attributes(pub Vec<(String, String)>);
 
 impl<'de> Deserialize<'de> for Attributes {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let list = Lenient::<Vec<KeyValue>>::deserialize(d)?.0.unwrap_or_default();
+        let list = Lenient::<Vec<KeyValue>>::deserialize(d)?
+            .0
+            .unwrap_or_default();
         Ok(Attributes(
             list.into_iter()
                 .filter(|kv| !kv.key.is_empty())
@@ -424,11 +436,15 @@ mod tests {
     #[test]
     fn nested_values_are_compact_json() {
         assert_eq!(
-            text(r#"{"arrayValue":{"values":[{"stringValue":"ubuntu-latest"},{"intValue":"3"},{"doubleValue":1.5},{"boolValue":false}]}}"#),
+            text(
+                r#"{"arrayValue":{"values":[{"stringValue":"ubuntu-latest"},{"intValue":"3"},{"doubleValue":1.5},{"boolValue":false}]}}"#
+            ),
             r#"["ubuntu-latest",3,1.5,false]"#
         );
         assert_eq!(
-            text(r#"{"kvlistValue":{"values":[{"key":"a","value":{"stringValue":"q\"x"}},{"key":"b","value":{"arrayValue":{}}}]}}"#),
+            text(
+                r#"{"kvlistValue":{"values":[{"key":"a","value":{"stringValue":"q\"x"}},{"key":"b","value":{"arrayValue":{}}}]}}"#
+            ),
             r#"{"a":"q\"x","b":[]}"#
         );
     }
@@ -463,7 +479,13 @@ mod tests {
     #[test]
     fn plain_json_values() {
         let v: serde_json::Value = serde_json::json!({"a": [1, 2.5, "x", null], "b": true});
-        assert_eq!(AnyVal::from_json(v).into_text(), r#"{"a":[1,2.5,"x",null],"b":true}"#);
-        assert_eq!(AnyVal::from_json(serde_json::json!(18446744073709551615u64)).into_text(), "18446744073709551615");
+        assert_eq!(
+            AnyVal::from_json(v).into_text(),
+            r#"{"a":[1,2.5,"x",null],"b":true}"#
+        );
+        assert_eq!(
+            AnyVal::from_json(serde_json::json!(18446744073709551615u64)).into_text(),
+            "18446744073709551615"
+        );
     }
 }

@@ -35,14 +35,19 @@ fn detect_json(json: &[u8]) -> Option<Format> {
 
 fn format_of_key(key: &[u8], top_is_array: bool) -> Option<Format> {
     Some(match key {
-        b"resourceSpans" | b"resource_spans" | b"batches" | b"scopeSpans" | b"scope_spans"
-        | b"instrumentationLibrarySpans" | b"startTimeUnixNano" | b"result" | b"summaries" => {
-            Format::OtlpJson
-        }
+        b"resourceSpans"
+        | b"resource_spans"
+        | b"batches"
+        | b"scopeSpans"
+        | b"scope_spans"
+        | b"instrumentationLibrarySpans"
+        | b"startTimeUnixNano"
+        | b"result"
+        | b"summaries" => Format::OtlpJson,
         // Tempo v2 `{"trace":{…}}`; Zipkin and Jaeger have no `trace` key.
         b"trace" if !top_is_array => Format::OtlpJson,
-        b"traceID" | b"spanID" | b"operationName" | b"processes" | b"processID"
-        | b"references" | b"data" => Format::Jaeger,
+        b"traceID" | b"spanID" | b"operationName" | b"processes" | b"processID" | b"references"
+        | b"data" => Format::Jaeger,
         b"localEndpoint" | b"remoteEndpoint" | b"parentId" | b"annotations" => Format::Zipkin,
         // OTLP's `traceId` always follows `resourceSpans`; a bare list of spans with
         // camelCase `traceId` is Zipkin.
@@ -87,7 +92,9 @@ fn is_proto_frame(prefix: &[u8]) -> bool {
     if prefix.len() < 6 || prefix[4] != 0x0A {
         return false;
     }
-    let frame = u64::from(u32::from_be_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]));
+    let frame = u64::from(u32::from_be_bytes([
+        prefix[0], prefix[1], prefix[2], prefix[3],
+    ]));
     let mut inner: u64 = 0;
     for (n, &b) in prefix[5..].iter().take(10).enumerate() {
         inner |= u64::from(b & 0x7f) << (7 * n);
@@ -106,18 +113,42 @@ mod tests {
     #[test]
     fn json_formats() {
         assert_eq!(detect(br#"{"resourceSpans":[]}"#), Some(Format::OtlpJson));
-        assert_eq!(detect(b"\n  {\n \"result\": {\"resourceSpans\""), Some(Format::OtlpJson));
-        assert_eq!(detect(br#"{"batches":[{"resource":{}}]}"#), Some(Format::OtlpJson));
-        assert_eq!(detect(br#"{"trace":{"resourceSpans":[]}}"#), Some(Format::OtlpJson));
-        assert_eq!(detect(br#"{"data":[{"traceID":"1"}]}"#), Some(Format::Jaeger));
-        assert_eq!(detect(br#"[{"traceID":"ab","spanID":"1"}]"#), Some(Format::Jaeger));
-        assert_eq!(detect(br#"[[{"traceId":"ab","id":"1"}]]"#), Some(Format::Zipkin));
-        assert_eq!(detect(br#"[{"traceId":"ab","id":"1"}]"#), Some(Format::Zipkin));
+        assert_eq!(
+            detect(b"\n  {\n \"result\": {\"resourceSpans\""),
+            Some(Format::OtlpJson)
+        );
+        assert_eq!(
+            detect(br#"{"batches":[{"resource":{}}]}"#),
+            Some(Format::OtlpJson)
+        );
+        assert_eq!(
+            detect(br#"{"trace":{"resourceSpans":[]}}"#),
+            Some(Format::OtlpJson)
+        );
+        assert_eq!(
+            detect(br#"{"data":[{"traceID":"1"}]}"#),
+            Some(Format::Jaeger)
+        );
+        assert_eq!(
+            detect(br#"[{"traceID":"ab","spanID":"1"}]"#),
+            Some(Format::Jaeger)
+        );
+        assert_eq!(
+            detect(br#"[[{"traceId":"ab","id":"1"}]]"#),
+            Some(Format::Zipkin)
+        );
+        assert_eq!(
+            detect(br#"[{"traceId":"ab","id":"1"}]"#),
+            Some(Format::Zipkin)
+        );
         assert_eq!(
             detect(br#"[{"name": "x", "context": {"trace_id": "0x1"}}]"#),
             Some(Format::PythonSdk)
         );
-        assert_eq!(detect(br#"{"name":"a \"traceID\": x","context":{"trace_id":"0x1"}}"#), Some(Format::PythonSdk));
+        assert_eq!(
+            detect(br#"{"name":"a \"traceID\": x","context":{"trace_id":"0x1"}}"#),
+            Some(Format::PythonSdk)
+        );
     }
 
     #[test]
@@ -132,7 +163,10 @@ mod tests {
 
     #[test]
     fn proto_frames() {
-        assert_eq!(detect(&[0, 0, 0, 4, 0x0A, 2, 0x12, 0]), Some(Format::OtlpProto));
+        assert_eq!(
+            detect(&[0, 0, 0, 4, 0x0A, 2, 0x12, 0]),
+            Some(Format::OtlpProto)
+        );
         // Inner length larger than the frame.
         assert_eq!(detect(&[0, 0, 0, 4, 0x0A, 9, 0x12, 0]), None);
         assert_eq!(detect(&[0, 0, 0, 4, 0x12, 2, 0x12, 0]), None);

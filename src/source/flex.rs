@@ -94,8 +94,7 @@ fn truncate(s: &str, max: usize) -> &str {
 
 fn float_to_i64(f: f64) -> Option<i64> {
     // The range check keeps `as` from saturating silently.
-    if f.is_finite() && f.fract() == 0.0 && f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18
-    {
+    if f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
         Some(f as i64)
     } else {
         None
@@ -198,7 +197,10 @@ impl<'de> Deserialize<'de> for Key {
 /// "absent" instead of aborting the stream.
 macro_rules! ignore_non_objects {
     ($default:expr) => {
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
             while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
             Ok($default)
         }
@@ -242,8 +244,14 @@ mod tests {
 
     #[test]
     fn int64_as_string_or_number() {
-        assert_eq!(flex("\"1544712660000000000\"").as_i64(), Some(1544712660000000000));
-        assert_eq!(flex("1643762231000000000").as_i64(), Some(1643762231000000000));
+        assert_eq!(
+            flex("\"1544712660000000000\"").as_i64(),
+            Some(1544712660000000000)
+        );
+        assert_eq!(
+            flex("1643762231000000000").as_i64(),
+            Some(1643762231000000000)
+        );
         assert_eq!(flex("1.5e9").as_i64(), Some(1_500_000_000));
         assert_eq!(flex("\"18446744073709551615\"").as_i64(), None);
         assert_eq!(flex("18446744073709551615").as_i64(), None);

@@ -193,7 +193,10 @@ mod tests {
 
     #[test]
     fn proto_bytes() {
-        assert_eq!(from_bytes(&[0xab; 8], 16, "span id").unwrap(), "abababababababab");
+        assert_eq!(
+            from_bytes(&[0xab; 8], 16, "span id").unwrap(),
+            "abababababababab"
+        );
         assert!(from_bytes(&[1; 7], 16, "span id").is_err());
         assert!(from_bytes(&[0; 8], 16, "span id").is_err());
     }

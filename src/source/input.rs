@@ -67,7 +67,10 @@ pub fn gunzip_if_needed(
         }
     };
     Ok(if is_gzip {
-        Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(reader)))
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            MultiGzDecoder::new(reader),
+        ))
     } else {
         reader
     })
@@ -192,7 +195,10 @@ mod tests {
     #[test]
     fn errors_name_the_argument() {
         let err = expand_inputs(&["/definitely/not/here.json".to_owned()]).unwrap_err();
-        assert_eq!(err.to_string(), "/definitely/not/here.json: no such file or directory");
+        assert_eq!(
+            err.to_string(),
+            "/definitely/not/here.json: no such file or directory"
+        );
         let err = expand_inputs(&["/definitely/not/*.json".to_owned()]).unwrap_err();
         assert!(matches!(err, SourceError::NoMatch { .. }), "{err}");
         let err = expand_inputs(&["/tmp/[".to_owned()]).unwrap_err();

@@ -16,7 +16,11 @@ use serde_json::{Map, Value};
 use std::io::BufRead;
 
 /// Decodes a Jaeger JSON input stream.
-pub fn decode(input: &mut dyn BufRead, origin: &str, sink: &mut dyn SpanSink) -> anyhow::Result<()> {
+pub fn decode(
+    input: &mut dyn BufRead,
+    origin: &str,
+    sink: &mut dyn SpanSink,
+) -> anyhow::Result<()> {
     json_items::decode_items(input, origin, Some("data"), &mut Decoder { sink })
 }
 
@@ -113,8 +117,14 @@ fn convert(
     let span_id = ids::span_id(id_at(v, "spanID")?)?;
 
     let (parent_span_id, links) = references(v, &trace_id)?;
-    let start_us = v.get("startTime").map_or(Some(0), json_i64).ok_or("startTime is not an integer of microseconds")?;
-    let duration_us = v.get("duration").map_or(Some(0), json_i64).ok_or("duration is not an integer of microseconds")?;
+    let start_us = v
+        .get("startTime")
+        .map_or(Some(0), json_i64)
+        .ok_or("startTime is not an integer of microseconds")?;
+    let duration_us = v
+        .get("duration")
+        .map_or(Some(0), json_i64)
+        .ok_or("duration is not an integer of microseconds")?;
     let start_ns = micros_to_nanos(start_us, "startTime")?;
     let end_ns = micros_to_nanos(duration_us, "duration")?
         .checked_add(start_ns)
@@ -148,7 +158,9 @@ fn convert(
         let id = str_at(v, "processID")?;
         processes?.get(id)
     });
-    let service = process.and_then(|p| str_at(p, "serviceName")).map(str::to_owned);
+    let service = process
+        .and_then(|p| str_at(p, "serviceName"))
+        .map(str::to_owned);
     let mut resource = Vec::new();
     if let Some(name) = &service {
         resource.push(("service.name".to_owned(), name.clone()));
@@ -179,7 +191,12 @@ fn convert(
 /// Parent and links from `references` (and the deprecated `parentSpanID`).
 fn references(v: &Value, trace_id: &str) -> Result<(Option<String>, Vec<Link>), String> {
     let mut refs = Vec::new();
-    for r in v.get("references").and_then(Value::as_array).into_iter().flatten() {
+    for r in v
+        .get("references")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let ref_type = str_at(r, "refType").unwrap_or("CHILD_OF");
         let ref_trace = match str_at(r, "traceID") {
             Some(t) => ids::trace_id(t)?,
@@ -197,10 +214,10 @@ fn references(v: &Value, trace_id: &str) -> Result<(Option<String>, Vec<Link>), 
     };
     let parent_ref = same_trace(true).or_else(|| same_trace(false));
     let mut parent = parent_ref.map(|i| refs[i].2.clone());
-    if parent.is_none() {
-        if let Some(p) = str_at(v, "parentSpanID") {
-            parent = ids::parent_id(p)?;
-        }
+    if parent.is_none()
+        && let Some(p) = str_at(v, "parentSpanID")
+    {
+        parent = ids::parent_id(p)?;
     }
     let links = refs
         .iter()

@@ -37,7 +37,11 @@ fn bare_trace_with_processes_map_and_inline_process() {
     };
     assert_eq!(root.trace_id, "00000000000000002be38093ead7a083");
     assert_eq!(root.kind, "server");
-    assert_eq!(root.status, Status::Error, "error tag given as the string \"true\"");
+    assert_eq!(
+        root.status,
+        Status::Error,
+        "error tag given as the string \"true\""
+    );
     assert_eq!(root.attr("n"), Some("9223372036854775222"));
     assert_eq!(root.attr("f"), Some("72.5"));
     assert_eq!(root.start_ns, 1_485_467_191_639_875_000);
@@ -67,7 +71,8 @@ fn bare_trace_with_processes_map_and_inline_process() {
 
 #[test]
 fn envelope_and_ui_list() {
-    let envelope = format!(r#"{{"data":[{TRACE},{TRACE}],"total":0,"limit":0,"offset":0,"errors":null}}"#);
+    let envelope =
+        format!(r#"{{"data":[{TRACE},{TRACE}],"total":0,"limit":0,"offset":0,"errors":null}}"#);
     assert_eq!(run(&envelope).spans.len(), 8);
     let list = format!("[{TRACE}]");
     assert_eq!(run(&list).spans.len(), 4);
@@ -90,5 +95,9 @@ fn malformed_span_in_the_middle_is_skipped() {
     assert_eq!(names, vec!["a", "e"]);
     assert_eq!(sink.problems.len(), 3);
     assert_eq!(sink.problems[0].location, "j.json: $.data[0].spans[1]");
-    assert!(sink.problems[2].message.contains("overflows"), "{}", sink.problems[2]);
+    assert!(
+        sink.problems[2].message.contains("overflows"),
+        "{}",
+        sink.problems[2]
+    );
 }

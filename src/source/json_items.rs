@@ -190,7 +190,10 @@ pub fn id_at<'a>(v: &'a Value, key: &str) -> Result<&'a str, String> {
     match v.get(key) {
         Some(Value::String(s)) => Ok(s),
         None | Some(Value::Null) => Err(format!("missing {key}")),
-        Some(other) => Err(format!("{key} is {}, expected a hex string", json_type(other))),
+        Some(other) => Err(format!(
+            "{key} is {}, expected a hex string",
+            json_type(other)
+        )),
     }
 }
 

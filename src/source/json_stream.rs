@@ -141,10 +141,7 @@ fn stream_mode(
                 }
                 return handler.problem(Problem {
                     location: format!("{origin}:{}:{}", e.line(), e.column()),
-                    message: format!(
-                        "{}; the rest of this input is skipped",
-                        strip_position(&e)
-                    ),
+                    message: format!("{}; the rest of this input is skipped", strip_position(&e)),
                 });
             }
         }
@@ -224,15 +221,17 @@ impl<'r> JsonReader<'r> {
                 self.pos += 3;
                 continue;
             }
-            if let Some(start) = window.iter().position(|b| !b.is_ascii_whitespace()) {
-                if let Some(len) = window[start..].iter().position(|&b| b == b'\n') {
-                    let line = &window[start..start + len];
-                    return Ok(match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+            if let Some(start) = window.iter().position(|b| !b.is_ascii_whitespace())
+                && let Some(len) = window[start..].iter().position(|&b| b == b'\n')
+            {
+                let line = &window[start..start + len];
+                return Ok(
+                    match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
                         Ok(_) => true,
                         // Incomplete at the end of the line: a pretty-printed value.
                         Err(e) => !e.is_eof(),
-                    });
-                }
+                    },
+                );
             }
             let full = self.pos == 0 && self.end == self.buf.len();
             // No newline within the window, or the input ends on its first line:
@@ -247,7 +246,10 @@ impl<'r> JsonReader<'r> {
     fn next_line(&mut self) -> io::Result<bool> {
         if !self.at_line_end {
             loop {
-                if let Some(i) = self.buf[self.pos..self.end].iter().position(|&b| b == b'\n') {
+                if let Some(i) = self.buf[self.pos..self.end]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                {
                     self.pos += i + 1;
                     break;
                 }
@@ -276,11 +278,11 @@ impl Read for JsonReader<'_> {
         }
         let avail = &self.buf[self.pos..self.end];
         let mut n = out.len().min(avail.len());
-        if self.stop_at_newline {
-            if let Some(i) = avail[..n].iter().position(|&b| b == b'\n') {
-                n = i + 1;
-                self.at_line_end = true;
-            }
+        if self.stop_at_newline
+            && let Some(i) = avail[..n].iter().position(|&b| b == b'\n')
+        {
+            n = i + 1;
+            self.at_line_end = true;
         }
         out[..n].copy_from_slice(&avail[..n]);
         self.pos += n;
@@ -346,7 +348,10 @@ mod tests {
         let c = run("\u{feff}{\n  \"a\": 1\n}\n{\n \"b\": [1,\n2]\n}\n");
         assert_eq!(
             c.values,
-            vec![(None, "{\"a\":1}".to_owned()), (None, "{\"b\":[1,2]}".to_owned())]
+            vec![
+                (None, "{\"a\":1}".to_owned()),
+                (None, "{\"b\":[1,2]}".to_owned())
+            ]
         );
         assert!(c.problems.is_empty());
     }
@@ -361,7 +366,10 @@ mod tests {
 
     #[test]
     fn long_first_line_uses_lines_mode() {
-        let big = format!("{{\"a\":\"{}\"}}\n{{\"a\" 2}}\n{{\"a\":3}}", "x".repeat(200_000));
+        let big = format!(
+            "{{\"a\":\"{}\"}}\n{{\"a\" 2}}\n{{\"a\":3}}",
+            "x".repeat(200_000)
+        );
         let c = run(&big);
         assert_eq!(c.values.len(), 2);
         assert_eq!(c.values[1], (Some(3), "{\"a\":3}".to_owned()));

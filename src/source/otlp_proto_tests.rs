@@ -3,7 +3,9 @@ use crate::source::{Format, VecSink, decode, decode_otlp_proto_message, detect};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status as PbStatus, span};
+use opentelemetry_proto::tonic::trace::v1::{
+    ResourceSpans, ScopeSpans, Span, Status as PbStatus, span,
+};
 use prost::Message as _;
 
 fn kv(key: &str, value: Value) -> KeyValue {
@@ -112,8 +114,15 @@ fn bad_frames_are_reported_with_offsets() {
     assert_eq!(sink.spans.len(), 1);
     assert_eq!(sink.problems.len(), 2, "{:?}", sink.problems);
     assert_eq!(sink.problems[0].location, "f.pb: byte 0");
-    assert!(sink.problems[0].message.contains("not a valid OTLP protobuf"));
-    assert_eq!(sink.problems[1].location, format!("f.pb: byte {}", 7 + good.len()));
+    assert!(
+        sink.problems[0]
+            .message
+            .contains("not a valid OTLP protobuf")
+    );
+    assert_eq!(
+        sink.problems[1].location,
+        format!("f.pb: byte {}", 7 + good.len())
+    );
     assert!(sink.problems[1].message.contains("truncated"));
 }
 
@@ -122,8 +131,13 @@ fn single_message_and_bad_ids() {
     let mut req = request(&[[1; 8], [0; 8]]);
     req.resource_spans[0].scope_spans[0].spans[0].trace_id = vec![1, 2, 3];
     let mut sink = VecSink::default();
-    decode_otlp_proto_message(&req.encode_to_vec(), "POST /v1/traces", SourceKind::OtlpHttp, &mut sink)
-        .unwrap();
+    decode_otlp_proto_message(
+        &req.encode_to_vec(),
+        "POST /v1/traces",
+        SourceKind::OtlpHttp,
+        &mut sink,
+    )
+    .unwrap();
     assert!(sink.spans.is_empty());
     assert_eq!(sink.problems.len(), 2);
     assert_eq!(

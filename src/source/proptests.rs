@@ -3,7 +3,10 @@
 //! decoders' typed paths see every wrong type), plus a streaming test that decodes a
 //! large generated input from a reader that produces it on the fly.
 
-use super::{Format, Problem, SpanSink, VecSink, decode, decode_otlp_json_body, decode_otlp_proto_message, detect};
+use super::{
+    Format, Problem, SpanSink, VecSink, decode, decode_otlp_json_body, decode_otlp_proto_message,
+    detect,
+};
 use crate::model::{SourceKind, Span};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -21,14 +24,63 @@ const FORMATS: [Format; 5] = [
 
 /// Field names of every format, so random objects look like real ones.
 const KEYS: &[&str] = &[
-    "resourceSpans", "batches", "result", "trace", "resource", "attributes", "scopeSpans",
-    "instrumentationLibrarySpans", "spans", "traceId", "spanId", "parentSpanId", "name", "kind",
-    "startTimeUnixNano", "endTimeUnixNano", "status", "code", "message", "links", "key", "value",
-    "stringValue", "intValue", "doubleValue", "boolValue", "bytesValue", "arrayValue",
-    "kvlistValue", "values", "data", "traceID", "spanID", "operationName", "references",
-    "refType", "startTime", "duration", "tags", "type", "processID", "processes", "process",
-    "serviceName", "errors", "id", "parentId", "timestamp", "localEndpoint", "context",
-    "trace_id", "span_id", "parent_id", "start_time", "end_time", "status_code", "description",
+    "resourceSpans",
+    "batches",
+    "result",
+    "trace",
+    "resource",
+    "attributes",
+    "scopeSpans",
+    "instrumentationLibrarySpans",
+    "spans",
+    "traceId",
+    "spanId",
+    "parentSpanId",
+    "name",
+    "kind",
+    "startTimeUnixNano",
+    "endTimeUnixNano",
+    "status",
+    "code",
+    "message",
+    "links",
+    "key",
+    "value",
+    "stringValue",
+    "intValue",
+    "doubleValue",
+    "boolValue",
+    "bytesValue",
+    "arrayValue",
+    "kvlistValue",
+    "values",
+    "data",
+    "traceID",
+    "spanID",
+    "operationName",
+    "references",
+    "refType",
+    "startTime",
+    "duration",
+    "tags",
+    "type",
+    "processID",
+    "processes",
+    "process",
+    "serviceName",
+    "errors",
+    "id",
+    "parentId",
+    "timestamp",
+    "localEndpoint",
+    "context",
+    "trace_id",
+    "span_id",
+    "parent_id",
+    "start_time",
+    "end_time",
+    "status_code",
+    "description",
 ];
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -42,8 +94,16 @@ fn leaf() -> impl Strategy<Value = Value> {
         "(0x)?[0-9a-f]{16}".prop_map(Value::String),
         "[A-Za-z0-9+/=_. :-]{0,24}".prop_map(Value::String),
         prop::sample::select(vec![
-            "SPAN_KIND_SERVER", "STATUS_CODE_ERROR", "CHILD_OF", "FOLLOWS_FROM", "SpanKind.CLIENT",
-            "true", "5e+09", "2026-01-02T13:42:05.864517Z", "18446744073709551615", "",
+            "SPAN_KIND_SERVER",
+            "STATUS_CODE_ERROR",
+            "CHILD_OF",
+            "FOLLOWS_FROM",
+            "SpanKind.CLIENT",
+            "true",
+            "5e+09",
+            "2026-01-02T13:42:05.864517Z",
+            "18446744073709551615",
+            "",
         ])
         .prop_map(|s| Value::String(s.to_owned())),
     ]
@@ -213,7 +273,11 @@ fn big_single_object_is_streamed() {
         problems: Vec::new(),
     };
     decode(Format::OtlpJson, &mut input, "generated", &mut sink).unwrap();
-    assert!(sink.problems.is_empty(), "{:?}", &sink.problems[..sink.problems.len().min(3)]);
+    assert!(
+        sink.problems.is_empty(),
+        "{:?}",
+        &sink.problems[..sink.problems.len().min(3)]
+    );
     assert_eq!(sink.spans, SPANS);
     let total = produced.get();
     assert!(total > 40_000_000, "generated only {total} bytes");

@@ -6,9 +6,15 @@ use crate::model::{SourceKind, Span, Status};
 use std::path::PathBuf;
 
 fn fixture(rel: &str) -> Option<Vec<u8>> {
-    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/real"));
+    let root = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/real"
+    ));
     if !root.is_dir() {
-        eprintln!("note: {} is absent; real-fixture test skipped", root.display());
+        eprintln!(
+            "note: {} is absent; real-fixture test skipped",
+            root.display()
+        );
         return None;
     }
     Some(std::fs::read(root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}")))
@@ -17,7 +23,11 @@ fn fixture(rel: &str) -> Option<Vec<u8>> {
 /// Detects and decodes a fixture, asserting the detected format and no problems.
 fn load(rel: &str, format: Format) -> Option<Vec<Span>> {
     let bytes = fixture(rel)?;
-    assert_eq!(detect(&bytes[..bytes.len().min(8192)]), Some(format), "{rel}");
+    assert_eq!(
+        detect(&bytes[..bytes.len().min(8192)]),
+        Some(format),
+        "{rel}"
+    );
     let mut sink = VecSink::default();
     decode(format, &mut &bytes[..], rel, &mut sink).unwrap();
     assert!(sink.problems.is_empty(), "{rel}: {:?}", sink.problems);
@@ -46,7 +56,11 @@ fn jaeger_ui_trace() {
         return;
     };
     assert_eq!(spans.len(), 5);
-    assert!(spans.iter().all(|s| s.trace_id == "00000000000000000000000000000001"));
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.trace_id == "00000000000000000000000000000001")
+    );
     let tagged = &spans[1];
     assert_eq!(tagged.status, Status::Error);
     assert_eq!(tagged.attr("peer.ipv4"), Some("23456"));
@@ -113,7 +127,10 @@ fn jaeger_api_v3() {
 
 #[test]
 fn collector_github_receiver() {
-    let Some(run) = load("collector-contrib/workflow-run-expected.json", Format::OtlpJson) else {
+    let Some(run) = load(
+        "collector-contrib/workflow-run-expected.json",
+        Format::OtlpJson,
+    ) else {
         return;
     };
     assert_eq!(run.len(), 1);
@@ -125,35 +142,64 @@ fn collector_github_receiver() {
     assert_eq!(root.links.len(), 1);
     assert_eq!(root.links[0].trace_id, "3ab150c94bf95169f4958bc860bddc3b");
     assert_eq!(root.links[0].span_id, "");
-    assert_eq!(root.resource_attr("cicd.pipeline.run.id"), Some("14460881260"));
-    assert_eq!(root.resource_attr("vcs.ref.head"), Some("renovate/major-tool-deps"));
+    assert_eq!(
+        root.resource_attr("cicd.pipeline.run.id"),
+        Some("14460881260")
+    );
+    assert_eq!(
+        root.resource_attr("vcs.ref.head"),
+        Some("renovate/major-tool-deps")
+    );
 
-    let Some(job) = load("collector-contrib/workflow-job-expected.json", Format::OtlpJson) else {
+    let Some(job) = load(
+        "collector-contrib/workflow-job-expected.json",
+        Format::OtlpJson,
+    ) else {
         return;
     };
     assert_eq!(job.len(), 10);
     assert_eq!(job[0].name, "test (1.23)");
     assert_eq!(job[0].status, Status::Ok);
     assert_eq!(job[0].parent_span_id.as_deref(), Some("aba151af7cfbcf0f"));
-    assert_eq!(job[0].resource_attr("cicd.pipeline.worker.labels"), Some(r#"["ubuntu-latest"]"#));
-    assert_eq!(job.iter().filter(|s| s.parent_span_id.as_deref() == Some("d328504edfc4f5dc")).count(), 8);
+    assert_eq!(
+        job[0].resource_attr("cicd.pipeline.worker.labels"),
+        Some(r#"["ubuntu-latest"]"#)
+    );
+    assert_eq!(
+        job.iter()
+            .filter(|s| s.parent_span_id.as_deref() == Some("d328504edfc4f5dc"))
+            .count(),
+        8
+    );
 }
 
 #[test]
 fn otel_export_trace_action() {
-    let Some(suite) = load("otel-export-trace-action/testsuite-trace.otlp", Format::OtlpJson) else {
+    let Some(suite) = load(
+        "otel-export-trace-action/testsuite-trace.otlp",
+        Format::OtlpJson,
+    ) else {
         return;
     };
     assert_eq!(suite.len(), 6);
-    assert_eq!(suite.iter().filter(|s| s.status == Status::Error).count(), 4);
-    let Some(fail) = load("otel-export-trace-action/fail-test-trace.otlp", Format::OtlpJson) else {
+    assert_eq!(
+        suite.iter().filter(|s| s.status == Status::Error).count(),
+        4
+    );
+    let Some(fail) = load(
+        "otel-export-trace-action/fail-test-trace.otlp",
+        Format::OtlpJson,
+    ) else {
         return;
     };
     assert_eq!(fail.len(), 13);
     let failing: Vec<&Span> = fail.iter().filter(|s| s.status == Status::Error).collect();
     assert_eq!(failing.len(), 11);
     let first = failing[0];
-    assert_eq!(first.name, "createTracerProvider test service.name resource is workflow name");
+    assert_eq!(
+        first.name,
+        "createTracerProvider test service.name resource is workflow name"
+    );
     assert_eq!(first.attr("error"), Some("true"));
     assert_eq!(first.attr("test.scope"), Some("Case"));
     assert_eq!(first.attr("test.time"), Some("0.019"));
@@ -168,7 +214,11 @@ fn pytest_otel() {
         return;
     };
     assert_eq!(spans.len(), 3);
-    assert!(spans.iter().all(|s| s.attr("tests.status") == Some("passed")));
+    assert!(
+        spans
+            .iter()
+            .all(|s| s.attr("tests.status") == Some("passed"))
+    );
     assert_eq!(spans[0].name, "Running test_http_protocol");
     assert_eq!(spans[0].attr("tests.name"), Some("test_http_protocol"));
     assert_eq!(spans[0].trace_id, "19a86ab6bf61b5207e5d17cff06ea860");

@@ -12,7 +12,11 @@ use serde_json::Value;
 use std::io::BufRead;
 
 /// Decodes a Zipkin JSON input stream.
-pub fn decode(input: &mut dyn BufRead, origin: &str, sink: &mut dyn SpanSink) -> anyhow::Result<()> {
+pub fn decode(
+    input: &mut dyn BufRead,
+    origin: &str,
+    sink: &mut dyn SpanSink,
+) -> anyhow::Result<()> {
     json_items::decode_items(input, origin, None, &mut Decoder { sink })
 }
 

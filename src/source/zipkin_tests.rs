@@ -35,7 +35,11 @@ fn list_of_spans() {
 
     assert_eq!(b.kind, "internal", "absent kind means internal");
     assert_eq!(b.parent_span_id.as_deref(), Some("6b221d5bc9e6496c"));
-    assert_eq!(b.status, Status::Error, "an error tag, even empty, means error");
+    assert_eq!(
+        b.status,
+        Status::Error,
+        "an error tag, even empty, means error"
+    );
     assert_eq!(b.status_message, None);
     assert_eq!(b.duration_ns(), 0);
 
@@ -45,11 +49,17 @@ fn list_of_spans() {
 
 #[test]
 fn list_of_lists_and_bad_span() {
-    let json = format!(r#"[{TRACE}, [{{"traceId":"","id":"1"}}, 5, {{"traceId":"1","id":"2","timestamp":"x"}}]]"#);
+    let json = format!(
+        r#"[{TRACE}, [{{"traceId":"","id":"1"}}, 5, {{"traceId":"1","id":"2","timestamp":"x"}}]]"#
+    );
     let sink = run(&json);
     assert_eq!(sink.spans.len(), 3);
     assert_eq!(sink.problems.len(), 3);
     assert_eq!(sink.problems[0].location, "z.json: $[1][0]");
-    assert!(sink.problems[0].message.contains("trace id is empty"), "{}", sink.problems[0]);
+    assert!(
+        sink.problems[0].message.contains("trace id is empty"),
+        "{}",
+        sink.problems[0]
+    );
     assert!(sink.problems[1].message.contains("found a number"));
 }

@@ -222,7 +222,10 @@ fn id_text<'a>(v: &'a Flex, field: &str) -> Result<&'a str, String> {
     match v {
         Flex::Str(s) => Ok(s),
         Flex::Null => Err(format!("missing {field}")),
-        other => Err(format!("{field} is {}, expected a hex string", other.describe())),
+        other => Err(format!(
+            "{field} is {}, expected a hex string",
+            other.describe()
+        )),
     }
 }
 

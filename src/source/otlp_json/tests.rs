@@ -52,7 +52,11 @@ fn enum_names_and_ints() {
       {"traceId":"01","spanId":"02","kind":5,"status":{"code":"STATUS_CODE_UNSET"}},
       {"traceId":"01","spanId":"03","kind":"SPAN_KIND_PRODUCER","status":{"code":"2"}}]}]}]}"#;
     let sink = run(json);
-    let kinds: Vec<_> = sink.spans.iter().map(|s| (s.kind.as_str(), s.status)).collect();
+    let kinds: Vec<_> = sink
+        .spans
+        .iter()
+        .map(|s| (s.kind.as_str(), s.status))
+        .collect();
     assert_eq!(
         kinds,
         vec![
@@ -148,7 +152,11 @@ fn json_lines_with_a_broken_line() {
     let sink = run(&input);
     assert_eq!(sink.spans.len(), 3);
     assert_eq!(sink.problems.len(), 1, "{:?}", sink.problems);
-    assert_eq!(sink.problems[0].location, "t.json:2", "{}", sink.problems[0]);
+    assert_eq!(
+        sink.problems[0].location, "t.json:2",
+        "{}",
+        sink.problems[0]
+    );
     // A span problem on a later line carries that line.
     let input = format!("{}\n{}", line(1), line(0).replace("\"0\"", "\"zz\""));
     let sink = run(&input);
@@ -164,7 +172,11 @@ fn syntax_error_in_a_big_object_keeps_earlier_spans() {
     let sink = run(json);
     assert_eq!(sink.spans.len(), 1);
     assert_eq!(sink.problems.len(), 1);
-    assert!(sink.problems[0].location.starts_with("t.json:3:"), "{}", sink.problems[0]);
+    assert!(
+        sink.problems[0].location.starts_with("t.json:3:"),
+        "{}",
+        sink.problems[0]
+    );
 }
 
 #[test]
@@ -192,7 +204,11 @@ fn top_level_shapes() {
     assert!(summaries.spans.is_empty() && summaries.problems.is_empty());
     let scalar = run("42\n");
     assert_eq!(scalar.problems.len(), 1);
-    assert!(scalar.problems[0].message.contains("OTLP/JSON object"), "{}", scalar.problems[0]);
+    assert!(
+        scalar.problems[0].message.contains("OTLP/JSON object"),
+        "{}",
+        scalar.problems[0]
+    );
 }
 
 #[test]
