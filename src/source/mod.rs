@@ -13,6 +13,7 @@ pub mod input;
 mod jaeger;
 mod json_items;
 mod json_stream;
+mod otlp_attributes;
 mod otlp_json;
 mod otlp_proto;
 mod python_sdk;

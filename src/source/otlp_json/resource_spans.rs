@@ -6,8 +6,8 @@
 use super::Ctx;
 use super::span::RawSpan;
 use crate::model::{SourceKind, Span};
-use crate::source::anyvalue::Attributes;
 use crate::source::flex::Key;
+use crate::source::otlp_attributes::Attributes;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 

@@ -5,10 +5,10 @@
 //! span unusable (reported with its JSON path) instead of aborting the stream.
 
 use crate::model::{Link, Span, Status};
-use crate::source::anyvalue::{Attributes, Lenient};
 use crate::source::enums;
 use crate::source::flex::{Flex, Key};
 use crate::source::ids;
+use crate::source::otlp_attributes::{Attributes, Lenient};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use std::fmt;
 
