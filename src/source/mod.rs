@@ -3,7 +3,145 @@
 //! into readers. Every decoder streams spans into a [`SpanSink`]; nothing here
 //! normalises CI conventions or touches the store.
 
-use crate::model::Span;
+mod anyvalue;
+mod detect;
+mod enums;
+mod error;
+mod flex;
+mod ids;
+pub mod input;
+mod jaeger;
+mod json_items;
+mod json_stream;
+mod otlp_attributes;
+mod otlp_json;
+mod otlp_proto;
+mod python_sdk;
+mod zipkin;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod real_fixtures;
+
+pub use detect::detect;
+pub use error::SourceError;
+pub use input::{Input, InputSpec, expand_inputs};
+
+use crate::model::{SourceKind, Span};
+use std::io::BufRead;
+
+/// Wire formats pipescope decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// OTLP/JSON in any of its wrappers. Decoding this format also accepts OTLP
+    /// protobuf frames, so that `--format otlp` means "either OTLP encoding".
+    OtlpJson,
+    /// Length-prefixed OTLP protobuf frames (Collector file exporter, `format: proto`).
+    OtlpProto,
+    /// Jaeger v1 JSON (`/api/traces`, UI download, single traces).
+    Jaeger,
+    /// Zipkin v2 JSON.
+    Zipkin,
+    /// The OpenTelemetry Python SDK's span JSON (pytest-otel, ConsoleSpanExporter).
+    PythonSdk,
+}
+
+impl Format {
+    /// Parses a `--format` name: `otlp` (JSON or protobuf, sniffed), `otlp-json`,
+    /// `otlp-proto`, `jaeger`, `zipkin`, `python`.
+    pub fn from_name(s: &str) -> Option<Format> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "otlp" | "otlp-json" | "otlp_json" | "json" => Some(Format::OtlpJson),
+            "otlp-proto" | "otlp_proto" | "proto" | "protobuf" => Some(Format::OtlpProto),
+            "jaeger" => Some(Format::Jaeger),
+            "zipkin" => Some(Format::Zipkin),
+            "python" | "python-sdk" | "python_sdk" => Some(Format::PythonSdk),
+            _ => None,
+        }
+    }
+
+    /// The canonical name (accepted by [`Format::from_name`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::OtlpJson => "otlp",
+            Format::OtlpProto => "otlp-proto",
+            Format::Jaeger => "jaeger",
+            Format::Zipkin => "zipkin",
+            Format::PythonSdk => "python",
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Decodes a whole input stream, pushing spans and skipped items into the sink.
+/// `origin` names the input in problems (file path, `stdin`, a URL).
+///
+/// Returns `Err` only for a fatal error (the sink failed, I/O failed); malformed
+/// items are reported through [`SpanSink::skipped`] and decoding continues wherever
+/// the format allows resynchronising (the next JSON line, the next protobuf frame,
+/// the next span).
+pub fn decode(
+    format: Format,
+    input: &mut dyn BufRead,
+    origin: &str,
+    sink: &mut dyn SpanSink,
+) -> anyhow::Result<()> {
+    match format {
+        Format::OtlpJson => {
+            if starts_like_proto(input)? {
+                otlp_proto::decode_framed(input, origin, SourceKind::Otlp, sink)
+            } else {
+                otlp_json::decode(input, origin, SourceKind::Otlp, sink)
+            }
+        }
+        Format::OtlpProto => otlp_proto::decode_framed(input, origin, SourceKind::Otlp, sink),
+        Format::Jaeger => jaeger::decode(input, origin, sink),
+        Format::Zipkin => zipkin::decode(input, origin, sink),
+        Format::PythonSdk => python_sdk::decode(input, origin, sink),
+    }
+}
+
+/// Whether buffered input begins like a protobuf frame rather than JSON.
+fn starts_like_proto(input: &mut dyn BufRead) -> std::io::Result<bool> {
+    let buf = loop {
+        match input.fill_buf() {
+            Ok(buf) => break buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(detect(buf) == Some(Format::OtlpProto))
+}
+
+/// Decodes one OTLP protobuf message (an `ExportTraceServiceRequest` / `TracesData`
+/// body as POSTed to `/v1/traces` or returned by Tempo). Used by the HTTP receiver
+/// and `pull`.
+pub fn decode_otlp_proto_message(
+    bytes: &[u8],
+    origin: &str,
+    source: SourceKind,
+    sink: &mut dyn SpanSink,
+) -> anyhow::Result<()> {
+    otlp_proto::decode_message_at(bytes, origin, source, sink)
+}
+
+/// Decodes one OTLP/JSON body in any of its wrappers (`resourceSpans`, api_v3
+/// `result`, Tempo `batches` / `trace`). `source` is stored on every span.
+pub fn decode_otlp_json_body(
+    bytes: &[u8],
+    origin: &str,
+    source: SourceKind,
+    sink: &mut dyn SpanSink,
+) -> anyhow::Result<()> {
+    let mut reader = bytes;
+    otlp_json::decode(&mut reader, origin, source, sink)
+}
 
 /// Something in the input that could not be decoded and was skipped.
 #[derive(Debug, Clone, PartialEq)]

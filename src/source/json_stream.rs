@@ -1,0 +1,385 @@
+//! The JSON value loop shared by every JSON decoder: streaming, resynchronising on
+//! JSON lines, bounded memory.
+//!
+//! An input is either JSON lines (the Collector file exporter writes one object per
+//! line) or one or more (pretty-printed, possibly multi-GB) concatenated values. The
+//! first non-blank line decides: if it is a complete JSON value (or broken, or longer
+//! than the peek window) the input is read line by line, each line through its own
+//! streaming deserializer, so a broken line is reported with `file:line:column` and the
+//! next line decodes. Otherwise the input is one stream of values, and a syntax error
+//! ends it (what was decoded before is kept) with the position reported.
+//!
+//! Values are never materialised here: a [`ValueHandler`] receives a
+//! `serde_json::Deserializer` positioned at the next value and drives its own
+//! `DeserializeSeed`, so each span reaches the sink as soon as it is parsed.
+
+use super::Problem;
+use serde_json::de::IoRead;
+use std::io::{self, BufRead, Read};
+
+/// How much of the first line is looked at to choose between lines and stream mode.
+const PEEK_WINDOW: usize = 64 * 1024;
+
+/// The deserializer type handlers receive.
+pub type JsonDe<'a, 'r> = serde_json::Deserializer<IoRead<&'a mut JsonReader<'r>>>;
+
+/// Where the current top-level value sits, for problem locations.
+#[derive(Debug, Clone, Copy)]
+pub struct ValuePos {
+    /// 1-based line in JSON-lines mode.
+    pub line: Option<u64>,
+    /// 0-based index of the value within the input (or within its line).
+    pub index: usize,
+}
+
+impl ValuePos {
+    /// `origin:line: ` / `origin: #2 ` prefix for a JSON path.
+    pub fn locate(&self, origin: &str, path: &str) -> String {
+        match (self.line, self.index) {
+            (Some(line), 0) => format!("{origin}:{line}: {path}"),
+            (Some(line), i) => format!("{origin}:{line}: #{i} {path}"),
+            (None, 0) => format!("{origin}: {path}"),
+            (None, i) => format!("{origin}: #{i} {path}"),
+        }
+    }
+}
+
+/// Why a handler stopped.
+pub enum HandlerError {
+    /// The JSON was malformed (or not the expected shape): reported, then resync.
+    Json(serde_json::Error),
+    /// The sink failed: decoding stops with this error.
+    Fatal(anyhow::Error),
+}
+
+/// Decodes top-level values; implemented by each JSON format.
+pub trait ValueHandler {
+    /// Decodes the next value from `de`.
+    fn value(&mut self, de: &mut JsonDe<'_, '_>, pos: ValuePos) -> Result<(), HandlerError>;
+    /// Reports a syntax problem (forwarded to the sink).
+    fn problem(&mut self, problem: Problem) -> anyhow::Result<()>;
+}
+
+/// Runs `handler` over every top-level JSON value of `input`.
+pub fn for_each_value(
+    input: &mut dyn BufRead,
+    origin: &str,
+    handler: &mut dyn ValueHandler,
+) -> anyhow::Result<()> {
+    let mut reader = JsonReader::new(input);
+    match reader.first_line_is_complete_value()? {
+        true => lines_mode(&mut reader, origin, handler),
+        false => stream_mode(&mut reader, origin, handler),
+    }
+}
+
+fn lines_mode(
+    reader: &mut JsonReader<'_>,
+    origin: &str,
+    handler: &mut dyn ValueHandler,
+) -> anyhow::Result<()> {
+    reader.stop_at_newline = true;
+    let mut line: u64 = 1;
+    loop {
+        {
+            let mut de = serde_json::Deserializer::new(IoRead::new(&mut *reader));
+            let mut index = 0;
+            loop {
+                if de.end().is_ok() {
+                    break;
+                }
+                let pos = ValuePos {
+                    line: Some(line),
+                    index,
+                };
+                match handler.value(&mut de, pos) {
+                    Ok(()) => index += 1,
+                    Err(HandlerError::Fatal(e)) => return Err(e),
+                    Err(HandlerError::Json(e)) => {
+                        if e.is_io() {
+                            return Err(anyhow::Error::new(e).context(format!("reading {origin}")));
+                        }
+                        // Past the newline (an EOF error) the column means nothing.
+                        let location = match e.line() {
+                            1 => format!("{origin}:{line}:{}", e.column()),
+                            _ => format!("{origin}:{line}"),
+                        };
+                        handler.problem(Problem {
+                            location,
+                            message: format!("{}; line skipped", strip_position(&e)),
+                        })?;
+                        break;
+                    }
+                }
+            }
+        }
+        if !reader.next_line()? {
+            return Ok(());
+        }
+        line += 1;
+    }
+}
+
+fn stream_mode(
+    reader: &mut JsonReader<'_>,
+    origin: &str,
+    handler: &mut dyn ValueHandler,
+) -> anyhow::Result<()> {
+    let mut de = serde_json::Deserializer::new(IoRead::new(reader));
+    let mut index = 0;
+    loop {
+        if de.end().is_ok() {
+            return Ok(());
+        }
+        let pos = ValuePos { line: None, index };
+        match handler.value(&mut de, pos) {
+            Ok(()) => index += 1,
+            Err(HandlerError::Fatal(e)) => return Err(e),
+            Err(HandlerError::Json(e)) => {
+                if e.is_io() {
+                    return Err(anyhow::Error::new(e).context(format!("reading {origin}")));
+                }
+                return handler.problem(Problem {
+                    location: format!("{origin}:{}:{}", e.line(), e.column()),
+                    message: format!("{}; the rest of this input is skipped", strip_position(&e)),
+                });
+            }
+        }
+    }
+}
+
+/// serde_json's message without its " at line L column C" suffix (we print our own).
+pub fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+/// A buffered reader that serves serde_json's byte-at-a-time reads cheaply and can
+/// pretend the input ends at each newline (JSON-lines mode).
+pub struct JsonReader<'r> {
+    inner: &'r mut dyn BufRead,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    stop_at_newline: bool,
+    /// A newline was delivered in lines mode: reads return 0 until `next_line`.
+    at_line_end: bool,
+}
+
+impl<'r> JsonReader<'r> {
+    fn new(inner: &'r mut dyn BufRead) -> Self {
+        JsonReader {
+            inner,
+            buf: vec![0; PEEK_WINDOW],
+            pos: 0,
+            end: 0,
+            eof: false,
+            stop_at_newline: false,
+            at_line_end: false,
+        }
+    }
+
+    /// Reads more bytes into the buffer; false at end of input.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            return Ok(true);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Looks at the first non-blank line (without consuming it) and says whether it
+    /// is a complete JSON value on its own, which means the input is JSON lines.
+    fn first_line_is_complete_value(&mut self) -> io::Result<bool> {
+        loop {
+            let window = &self.buf[self.pos..self.end];
+            if window.starts_with(b"\xEF\xBB\xBF") {
+                self.pos += 3;
+                continue;
+            }
+            if let Some(start) = window.iter().position(|b| !b.is_ascii_whitespace())
+                && let Some(len) = window[start..].iter().position(|&b| b == b'\n')
+            {
+                let line = &window[start..start + len];
+                return Ok(
+                    match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+                        Ok(_) => true,
+                        // Incomplete at the end of the line: a pretty-printed value.
+                        Err(e) => !e.is_eof(),
+                    },
+                );
+            }
+            let full = self.pos == 0 && self.end == self.buf.len();
+            // No newline within the window, or the input ends on its first line:
+            // lines mode streams a line of any length, so it is the safe choice.
+            if full || !self.fill()? {
+                return Ok(true);
+            }
+        }
+    }
+
+    /// Skips to the start of the next line; false at end of input.
+    fn next_line(&mut self) -> io::Result<bool> {
+        if !self.at_line_end {
+            loop {
+                if let Some(i) = self.buf[self.pos..self.end]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                {
+                    self.pos += i + 1;
+                    break;
+                }
+                self.pos = self.end;
+                if !self.fill()? {
+                    return Ok(false);
+                }
+            }
+        }
+        self.at_line_end = false;
+        if self.pos < self.end {
+            return Ok(true);
+        }
+        self.fill()
+    }
+}
+
+impl Read for JsonReader<'_> {
+    #[inline]
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.at_line_end || out.is_empty() {
+            return Ok(0);
+        }
+        if self.pos == self.end && !self.fill()? {
+            return Ok(0);
+        }
+        let avail = &self.buf[self.pos..self.end];
+        let mut n = out.len().min(avail.len());
+        if self.stop_at_newline
+            && let Some(i) = avail[..n].iter().position(|&b| b == b'\n')
+        {
+            n = i + 1;
+            self.at_line_end = true;
+        }
+        out[..n].copy_from_slice(&avail[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize as _;
+
+    /// Collects each value as text, plus problems.
+    #[derive(Default)]
+    struct Collect {
+        values: Vec<(Option<u64>, String)>,
+        problems: Vec<Problem>,
+    }
+
+    impl ValueHandler for Collect {
+        fn value(&mut self, de: &mut JsonDe<'_, '_>, pos: ValuePos) -> Result<(), HandlerError> {
+            let v = serde_json::Value::deserialize(de).map_err(HandlerError::Json)?;
+            self.values.push((pos.line, v.to_string()));
+            Ok(())
+        }
+        fn problem(&mut self, problem: Problem) -> anyhow::Result<()> {
+            self.problems.push(problem);
+            Ok(())
+        }
+    }
+
+    fn run(input: &str) -> Collect {
+        let mut c = Collect::default();
+        for_each_value(&mut input.as_bytes(), "f", &mut c).unwrap();
+        c
+    }
+
+    #[test]
+    fn json_lines_resync_after_a_broken_line() {
+        let c = run("{\"a\":1}\n{\"a\":\n\n{\"a\":3} {\"b\":4}\n");
+        assert_eq!(
+            c.values,
+            vec![
+                (Some(1), "{\"a\":1}".to_owned()),
+                (Some(4), "{\"a\":3}".to_owned()),
+                (Some(4), "{\"b\":4}".to_owned())
+            ]
+        );
+        assert_eq!(c.problems.len(), 1);
+        assert_eq!(c.problems[0].location, "f:2");
+        assert!(c.problems[0].message.contains("EOF"), "{}", c.problems[0]);
+    }
+
+    #[test]
+    fn broken_first_line_still_means_lines() {
+        let c = run("{\"a\" 1}\n{\"a\":2}");
+        assert_eq!(c.values, vec![(Some(2), "{\"a\":2}".to_owned())]);
+        assert_eq!(c.problems[0].location, "f:1:6");
+    }
+
+    #[test]
+    fn pretty_printed_concatenated_values() {
+        let c = run("\u{feff}{\n  \"a\": 1\n}\n{\n \"b\": [1,\n2]\n}\n");
+        assert_eq!(
+            c.values,
+            vec![
+                (None, "{\"a\":1}".to_owned()),
+                (None, "{\"b\":[1,2]}".to_owned())
+            ]
+        );
+        assert!(c.problems.is_empty());
+    }
+
+    #[test]
+    fn stream_error_ends_the_input() {
+        let c = run("[\n{\"a\": 1},\n{\"a\" 2}\n]\n{\"c\":1}");
+        assert!(c.values.is_empty());
+        assert_eq!(c.problems.len(), 1);
+        assert_eq!(c.problems[0].location, "f:3:6");
+    }
+
+    #[test]
+    fn long_first_line_uses_lines_mode() {
+        let big = format!(
+            "{{\"a\":\"{}\"}}\n{{\"a\" 2}}\n{{\"a\":3}}",
+            "x".repeat(200_000)
+        );
+        let c = run(&big);
+        assert_eq!(c.values.len(), 2);
+        assert_eq!(c.values[1], (Some(3), "{\"a\":3}".to_owned()));
+        assert_eq!(c.problems[0].location, "f:2:6");
+    }
+
+    #[test]
+    fn empty_and_blank_inputs() {
+        assert!(run("").values.is_empty());
+        let c = run("\n\n  \n");
+        assert!(c.values.is_empty() && c.problems.is_empty());
+    }
+}
