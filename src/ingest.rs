@@ -80,7 +80,7 @@ pub fn ingest(
             }
             Err(e) => {
                 batcher.skipped(Problem {
-                    location: input.to_string(),
+                    location: input.name(),
                     message: e.to_string(),
                 })?;
             }

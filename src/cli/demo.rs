@@ -49,7 +49,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut flaky_rows = flaky::rows(&engine, false).await?;
     flaky_rows.rows.truncate(8);
-    show(&mut out, "Flaky tests (pass and fail on the same commit), most evidence first", &flaky_rows)?;
+    let flaky_summary = select(
+        flaky_rows.clone(),
+        &["test", "runs", "failures", "flaky_commits", "retry_passes", "flake_rate", "score"],
+    );
+    show(&mut out, "Flaky tests (pass and fail on the same commit), most evidence first", &flaky_summary)?;
 
     if let Some(worst) = first_text(&flaky_rows, "test") {
         let mut causes = compare::compare_test(&engine, &worst).await?;
@@ -61,6 +65,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let mut slow = bottlenecks::rows(&engine, Unit::Task).await?;
     slow.rows.truncate(6);
+    let slow = select(
+        slow,
+        &["pipeline", "task", "runs", "p50_s", "p95_s", "critical_path_s", "critical_path_share"],
+    );
     show(&mut out, "Bottlenecks: time on the critical path, not merely long", &slow)?;
 
     let by_branch = failures::rows(&engine, failures::GroupBy::Branch, None).await?;
