@@ -116,7 +116,11 @@ impl Batcher {
         }
     }
 
-    fn decode_input(&mut self, input: &mut source::Input, format: Option<Format>) -> anyhow::Result<()> {
+    fn decode_input(
+        &mut self,
+        input: &mut source::Input,
+        format: Option<Format>,
+    ) -> anyhow::Result<()> {
         let name = input.name.clone();
         let format = match format {
             Some(format) => format,
@@ -179,7 +183,10 @@ impl SpanSink for Batcher {
         if !self.traces.contains(&span.trace_id) {
             self.traces.insert(span.trace_id.clone());
         }
-        self.buffered.entry(span.trace_id.clone()).or_default().push(span);
+        self.buffered
+            .entry(span.trace_id.clone())
+            .or_default()
+            .push(span);
         self.buffered_count += 1;
         if self.buffered_count >= self.batch_spans {
             self.flush()?;

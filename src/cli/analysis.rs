@@ -74,7 +74,12 @@ impl CommonArgs {
 }
 
 /// Prints a result to stdout.
-pub fn print(format: OutputFormat, query: &str, params: Map<String, Value>, rows: &Rows) -> anyhow::Result<()> {
+pub fn print(
+    format: OutputFormat,
+    query: &str,
+    params: Map<String, Value>,
+    rows: &Rows,
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     report::render(format, query, &Value::Object(params), rows, &mut out)?;

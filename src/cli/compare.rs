@@ -55,21 +55,41 @@ pub async fn compare_test(engine: &Engine, test: &str) -> anyhow::Result<Vec<Com
 
 /// Rows for the report layer.
 pub fn to_rows(rows: &[CompareRow]) -> anyhow::Result<Rows> {
-    let objects: Vec<Value> = rows.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+    let objects: Vec<Value> = rows
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()?;
     let columns: Vec<String> = match objects.first() {
         Some(Value::Object(first)) => first.keys().cloned().collect(),
         _ => COLUMNS.iter().map(|c| c.to_string()).collect(),
     };
     let rows = objects
         .iter()
-        .map(|o| columns.iter().map(|c| o.get(c).cloned().unwrap_or(Value::Null)).collect())
+        .map(|o| {
+            columns
+                .iter()
+                .map(|c| o.get(c).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
         .collect();
     Ok(Rows { columns, rows })
 }
 
 const COLUMNS: [&str; 14] = [
-    "test", "span", "pass_count", "fail_count", "pass_p50_ms", "fail_p50_ms", "pass_mean_ms",
-    "fail_mean_ms", "delta_ms", "pass_error_rate", "fail_error_rate", "signal", "detail", "p_value",
+    "test",
+    "span",
+    "pass_count",
+    "fail_count",
+    "pass_p50_ms",
+    "fail_p50_ms",
+    "pass_mean_ms",
+    "fail_mean_ms",
+    "delta_ms",
+    "pass_error_rate",
+    "fail_error_rate",
+    "signal",
+    "detail",
+    "p_value",
 ];
 
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {

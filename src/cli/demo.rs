@@ -51,33 +51,69 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     flaky_rows.rows.truncate(8);
     let flaky_summary = select(
         flaky_rows.clone(),
-        &["test", "runs", "failures", "flaky_commits", "retry_passes", "flake_rate", "score"],
+        &[
+            "test",
+            "runs",
+            "failures",
+            "flaky_commits",
+            "retry_passes",
+            "flake_rate",
+            "score",
+        ],
     );
-    show(&mut out, "Flaky tests (pass and fail on the same commit), most evidence first", &flaky_summary)?;
+    show(
+        &mut out,
+        "Flaky tests (pass and fail on the same commit), most evidence first",
+        &flaky_summary,
+    )?;
 
     if let Some(worst) = first_text(&flaky_rows, "test") {
         let mut causes = compare::compare_test(&engine, &worst).await?;
         causes.truncate(3);
         let rows = compare::to_rows(&causes)?;
         let rows = select(rows, &["span", "signal", "detail", "p_value"]);
-        show(&mut out, &format!("Why does {worst} fail? (pass vs fail, likely cause first)"), &rows)?;
+        show(
+            &mut out,
+            &format!("Why does {worst} fail? (pass vs fail, likely cause first)"),
+            &rows,
+        )?;
     }
 
     let mut slow = bottlenecks::rows(&engine, Unit::Task).await?;
     slow.rows.truncate(6);
     let slow = select(
         slow,
-        &["pipeline", "task", "runs", "p50_s", "p95_s", "critical_path_s", "critical_path_share"],
+        &[
+            "pipeline",
+            "task",
+            "runs",
+            "p50_s",
+            "p95_s",
+            "critical_path_s",
+            "critical_path_share",
+        ],
     );
-    show(&mut out, "Bottlenecks: time on the critical path, not merely long", &slow)?;
+    show(
+        &mut out,
+        "Bottlenecks: time on the critical path, not merely long",
+        &slow,
+    )?;
 
     let by_branch = failures::rows(&engine, failures::GroupBy::Branch, None).await?;
     show(&mut out, "Pipeline failure rate by branch", &by_branch)?;
 
     if let Some(dir) = &args.keep {
-        writeln!(out, "\nThe store is kept in {}: try `pipescope --data {} flaky --all`.", dir.display(), dir.display())?;
+        writeln!(
+            out,
+            "\nThe store is kept in {}: try `pipescope --data {} flaky --all`.",
+            dir.display(),
+            dir.display()
+        )?;
     } else {
-        writeln!(out, "\nNext: `pipescope demo --keep DIR`, then `pipescope --data DIR sql \"SELECT * FROM pipeline_runs LIMIT 5\"`.")?;
+        writeln!(
+            out,
+            "\nNext: `pipescope demo --keep DIR`, then `pipescope --data DIR sql \"SELECT * FROM pipeline_runs LIMIT 5\"`."
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

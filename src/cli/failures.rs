@@ -58,7 +58,11 @@ pub async fn rows(engine: &Engine, by: GroupBy, bucket: Option<Bucket>) -> anyho
         .run(query, vec![("bucket", ScalarValue::from(bucket_name))])
         .await?;
     let rows = Rows::from_batches(&result.schema, &result.batches);
-    Ok(if bucket.is_none() { rows.without_column("bucket") } else { rows })
+    Ok(if bucket.is_none() {
+        rows.without_column("bucket")
+    } else {
+        rows
+    })
 }
 
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {

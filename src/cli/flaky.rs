@@ -33,7 +33,10 @@ pub struct Args {
 /// The flaky rows (used by `flaky`, `compare --flaky` and `demo`).
 pub async fn rows(engine: &crate::query::Engine, all: bool) -> anyhow::Result<Rows> {
     let result = engine
-        .run(NamedQuery::Flaky, vec![("all", ScalarValue::Boolean(Some(all)))])
+        .run(
+            NamedQuery::Flaky,
+            vec![("all", ScalarValue::Boolean(Some(all)))],
+        )
         .await?;
     Ok(Rows::from_batches(&result.schema, &result.batches))
 }

@@ -38,7 +38,9 @@ pub struct Args {
 }
 
 fn parse_format(text: &str) -> Result<Format, String> {
-    Format::from_name(text).ok_or_else(|| format!("unknown format '{text}' (otlp, otlp-proto, jaeger, zipkin, python)"))
+    Format::from_name(text).ok_or_else(|| {
+        format!("unknown format '{text}' (otlp, otlp-proto, jaeger, zipkin, python)")
+    })
 }
 
 pub fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
@@ -53,13 +55,22 @@ pub fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         conventions,
     };
     let summary = ingest_paths(data, &args.paths, &options)?;
-    Ok(if summary.skipped > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if summary.skipped > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Ingests and prints the summary on stderr; shared with `demo`.
-pub fn ingest_paths(data: &Path, paths: &[String], options: &IngestOptions) -> anyhow::Result<IngestSummary> {
+pub fn ingest_paths(
+    data: &Path,
+    paths: &[String],
+    options: &IngestOptions,
+) -> anyhow::Result<IngestSummary> {
     let inputs = source::expand_inputs(paths)?;
-    let store = Store::open(data).with_context(|| format!("cannot open the store at {}", data.display()))?;
+    let store = Store::open(data)
+        .with_context(|| format!("cannot open the store at {}", data.display()))?;
     let started = Instant::now();
     let bar = progress_bar(inputs.len() as u64);
     let summary = ingest(&store, &inputs, options, &mut |name, summary| {
@@ -99,7 +110,9 @@ fn report(summary: &IngestSummary, seconds: f64) {
     for problem in &summary.problems {
         eprintln!("skipped: {problem}");
     }
-    let unlisted = summary.skipped.saturating_sub(summary.problems.len() as u64);
+    let unlisted = summary
+        .skipped
+        .saturating_sub(summary.problems.len() as u64);
     if unlisted > 0 {
         eprintln!("skipped: … and {unlisted} more");
     }

@@ -21,7 +21,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "pipescope", version, about, long_about = None)]
 pub struct Cli {
     /// Store directory (Parquet files under <DATA>/spans/).
-    #[arg(long, global = true, env = "PIPESCOPE_DATA", default_value = "pipescope-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "PIPESCOPE_DATA",
+        default_value = "pipescope-data"
+    )]
     pub data: PathBuf,
 
     /// More log output on stderr (-v info, -vv debug).

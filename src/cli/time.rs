@@ -48,7 +48,10 @@ mod tests {
 
     #[test]
     fn dates_are_midnight_utc_and_timestamps_keep_their_offset() {
-        assert_eq!(parse_time("2025-11-21", NOW), Ok(NOW - 8 * 3_600 * 1_000_000_000));
+        assert_eq!(
+            parse_time("2025-11-21", NOW),
+            Ok(NOW - 8 * 3_600 * 1_000_000_000)
+        );
         assert_eq!(parse_time("2025-11-21T09:00:00+01:00", NOW), Ok(NOW));
     }
 

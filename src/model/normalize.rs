@@ -28,8 +28,14 @@ mod tree;
 #[cfg(test)]
 mod tests;
 
+/// Spans whose format has no resource (beyond the service name), so their tags carry
+/// the resource attributes.
+fn flattens_resource(span: &Span) -> bool {
+    span.source == Some(SourceKind::Zipkin)
+}
+
 use crate::model::conventions::Conventions;
-use crate::model::span::Span;
+use crate::model::span::{SourceKind, Span};
 
 pub use propagate::TraceFacts;
 
@@ -61,6 +67,26 @@ impl Normalizer {
     /// When no run id is found anywhere (nor in `known`), a CI trace's run id is its
     /// trace id and its attempt 1; those fallbacks are not in the returned facts.
     pub fn normalize_trace(&self, spans: &mut [Span], known: Option<&TraceFacts>) -> TraceFacts {
+        // Zipkin has no resource: OpenTelemetry's Zipkin exporter writes the resource
+        // attributes as tags of every span. While normalising, the tags are read as the
+        // resource too, so that resource-only keys (Tekton's `pipeline.name`,
+        // `task.name`) mean what they mean in OTLP; the stored resource is left as it was.
+        let flattened: Vec<(usize, usize)> = (0..spans.len())
+            .filter(|&i| flattens_resource(&spans[i]))
+            .map(|i| (i, spans[i].resource.len()))
+            .collect();
+        for &(i, _) in &flattened {
+            let tags = spans[i].attributes.clone();
+            spans[i].resource.extend(tags);
+        }
+        let trace = self.normalize_spans(spans, known);
+        for &(i, own) in &flattened {
+            spans[i].resource.truncate(own);
+        }
+        trace
+    }
+
+    fn normalize_spans(&self, spans: &mut [Span], known: Option<&TraceFacts>) -> TraceFacts {
         let facts: Vec<SpanFacts> = spans
             .iter()
             .map(|s| self.index.scan(&self.conventions, s))

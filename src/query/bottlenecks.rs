@@ -85,7 +85,11 @@ pub fn bottlenecks(traces: &[LoadedTrace], unit: Unit) -> Rows {
             let total: f64 = acc.durations_s.iter().sum();
             let critical_s = acc.critical_ns as f64 / 1e9;
             let wall_s = wall_ns.get(&pipeline).copied().unwrap_or(0) as f64 / 1e9;
-            let share = if wall_s > 0.0 { critical_s / wall_s } else { 0.0 };
+            let share = if wall_s > 0.0 {
+                critical_s / wall_s
+            } else {
+                0.0
+            };
             let row = vec![
                 json!(pipeline),
                 json!(label),

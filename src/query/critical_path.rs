@@ -36,7 +36,13 @@ pub fn critical_path(tree: &TraceTree, root: usize) -> Vec<i64> {
     }
     let r = tree.span(root);
     let extents = extents(tree);
-    let mut stack = vec![Frame::new(tree, &extents, root, r.start_ns, r.end_ns.max(r.start_ns))];
+    let mut stack = vec![Frame::new(
+        tree,
+        &extents,
+        root,
+        r.start_ns,
+        r.end_ns.max(r.start_ns),
+    )];
     while let Some(frame) = stack.last_mut() {
         // Children ending after the cursor overlap the path segment already taken.
         while frame

@@ -118,7 +118,12 @@ async fn collect(frame: datafusion::dataframe::DataFrame) -> Result<QueryResult,
 
 fn filter_expr(filters: &Filters) -> Option<Expr> {
     let mut parts: Vec<Expr> = Vec::new();
-    let ts = |ns: i64| lit(ScalarValue::TimestampNanosecond(Some(ns), Some("UTC".into())));
+    let ts = |ns: i64| {
+        lit(ScalarValue::TimestampNanosecond(
+            Some(ns),
+            Some("UTC".into()),
+        ))
+    };
     if let Some(since) = filters.since_ns {
         // The partition bound lets DataFusion skip whole directories.
         parts.push(col(schema::DATE).gt_eq(lit(partition_date(since))));
@@ -183,6 +188,9 @@ mod tests {
     #[test]
     fn splits_on_semicolons_outside_quotes_and_comments() {
         let sql = "SELECT ';' AS a; -- a comment; with semicolon\nSELECT 2;\n-- only a comment\n";
-        assert_eq!(split_statements(sql), vec!["SELECT ';' AS a", " -- a comment; with semicolon\nSELECT 2"]);
+        assert_eq!(
+            split_statements(sql),
+            vec!["SELECT ';' AS a", " -- a comment; with semicolon\nSELECT 2"]
+        );
     }
 }

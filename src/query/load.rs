@@ -24,7 +24,10 @@ pub async fn pipeline_traces(engine: &Engine) -> Result<Vec<LoadedTrace>, QueryE
 }
 
 /// Every trace that holds an execution of `test` (any test when `None`), with attributes.
-pub async fn test_traces(engine: &Engine, test: Option<&str>) -> Result<Vec<LoadedTrace>, QueryError> {
+pub async fn test_traces(
+    engine: &Engine,
+    test: Option<&str>,
+) -> Result<Vec<LoadedTrace>, QueryError> {
     let params = vec![
         ("role", ScalarValue::from("test")),
         ("test", ScalarValue::from(test.unwrap_or(""))),
@@ -40,15 +43,24 @@ fn group(batches: &[RecordBatch]) -> Result<Vec<LoadedTrace>, QueryError> {
             batch
                 .column_by_name(name)
                 .and_then(|c| c.as_string_opt::<i32>())
-                .ok_or_else(|| QueryError::Invalid(format!("query result has no text column {name}")))
+                .ok_or_else(|| {
+                    QueryError::Invalid(format!("query result has no text column {name}"))
+                })
         };
         let time = |name: &str| {
             batch
                 .column_by_name(name)
                 .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
-                .ok_or_else(|| QueryError::Invalid(format!("query result has no timestamp column {name}")))
+                .ok_or_else(|| {
+                    QueryError::Invalid(format!("query result has no timestamp column {name}"))
+                })
         };
-        let (trace_id, span_id, parent, name) = (text("trace_id")?, text("span_id")?, text("parent_span_id")?, text("name")?);
+        let (trace_id, span_id, parent, name) = (
+            text("trace_id")?,
+            text("span_id")?,
+            text("parent_span_id")?,
+            text("name")?,
+        );
         let (status, role, pipeline, task, test, outcome) = (
             text("status")?,
             text("role")?,
@@ -58,7 +70,9 @@ fn group(batches: &[RecordBatch]) -> Result<Vec<LoadedTrace>, QueryError> {
             text("outcome")?,
         );
         let (start, end) = (time("start_time")?, time("end_time")?);
-        let attributes = batch.column_by_name("attributes").and_then(|c| c.as_map_opt());
+        let attributes = batch
+            .column_by_name("attributes")
+            .and_then(|c| c.as_map_opt());
         let opt = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
         for i in 0..batch.num_rows() {
             let span = TreeSpan {

@@ -11,7 +11,14 @@ use crate::store::{Store, StoreWriter};
 
 const MINUTE: i64 = 60_000_000_000;
 
-fn span(trace: u32, id: u32, parent: Option<u32>, role: Option<Role>, ci: CiFields, start_min: i64) -> Span {
+fn span(
+    trace: u32,
+    id: u32,
+    parent: Option<u32>,
+    role: Option<Role>,
+    ci: CiFields,
+    start_min: i64,
+) -> Span {
     Span {
         trace_id: format!("{trace:032x}"),
         span_id: format!("{id:016x}"),
@@ -27,7 +34,13 @@ fn span(trace: u32, id: u32, parent: Option<u32>, role: Option<Role>, ci: CiFiel
 }
 
 /// A pipeline run (one trace) on `branch`/`commit` whose tests have the given outcomes.
-fn run(trace: u32, branch: &str, commit: &str, failed: bool, tests: &[(&str, Outcome)]) -> Vec<Span> {
+fn run(
+    trace: u32,
+    branch: &str,
+    commit: &str,
+    failed: bool,
+    tests: &[(&str, Outcome)],
+) -> Vec<Span> {
     let facts = CiFields {
         branch: Some(branch.into()),
         commit: Some(commit.into()),
@@ -37,10 +50,31 @@ fn run(trace: u32, branch: &str, commit: &str, failed: bool, tests: &[(&str, Out
         ..CiFields::default()
     };
     let outcome = if failed { Outcome::Fail } else { Outcome::Pass };
-    let mut spans = vec![span(trace, 1, None, Some(Role::Pipeline), CiFields { outcome: Some(outcome), ..facts.clone() }, trace as i64 * 10)];
+    let mut spans = vec![span(
+        trace,
+        1,
+        None,
+        Some(Role::Pipeline),
+        CiFields {
+            outcome: Some(outcome),
+            ..facts.clone()
+        },
+        trace as i64 * 10,
+    )];
     for (i, (test, outcome)) in tests.iter().enumerate() {
-        let ci = CiFields { test: Some(test.to_string()), outcome: Some(*outcome), ..facts.clone() };
-        spans.push(span(trace, 10 + i as u32, Some(1), Some(Role::Test), ci, trace as i64 * 10 + i as i64));
+        let ci = CiFields {
+            test: Some(test.to_string()),
+            outcome: Some(*outcome),
+            ..facts.clone()
+        };
+        spans.push(span(
+            trace,
+            10 + i as u32,
+            Some(1),
+            Some(Role::Test),
+            ci,
+            trace as i64 * 10 + i as i64,
+        ));
     }
     spans
 }
@@ -64,19 +98,58 @@ fn history() -> Vec<Span> {
     use Outcome::{Fail, Pass};
     let mut spans = Vec::new();
     // t_flaky: fails once on c1 where it also passes, then a retry inside run 3 passes.
-    spans.extend(run(1, "main", "c1", false, &[("t_flaky", Pass), ("t_broken", Pass), ("t_ok", Pass)]));
-    spans.extend(run(2, "main", "c1", true, &[("t_flaky", Fail), ("t_broken", Pass), ("t_ok", Pass)]));
-    spans.extend(run(3, "feature/x", "c2", true, &[("t_flaky", Fail), ("t_flaky", Pass), ("t_broken", Fail), ("t_ok", Pass)]));
+    spans.extend(run(
+        1,
+        "main",
+        "c1",
+        false,
+        &[("t_flaky", Pass), ("t_broken", Pass), ("t_ok", Pass)],
+    ));
+    spans.extend(run(
+        2,
+        "main",
+        "c1",
+        true,
+        &[("t_flaky", Fail), ("t_broken", Pass), ("t_ok", Pass)],
+    ));
+    spans.extend(run(
+        3,
+        "feature/x",
+        "c2",
+        true,
+        &[
+            ("t_flaky", Fail),
+            ("t_flaky", Pass),
+            ("t_broken", Fail),
+            ("t_ok", Pass),
+        ],
+    ));
     // t_broken fails on every execution of c2 (runs 3 and 4): broken, not flaky.
-    spans.extend(run(4, "feature/x", "c2", true, &[("t_flaky", Pass), ("t_broken", Fail), ("t_ok", Pass)]));
+    spans.extend(run(
+        4,
+        "feature/x",
+        "c2",
+        true,
+        &[("t_flaky", Pass), ("t_broken", Fail), ("t_ok", Pass)],
+    ));
     spans
 }
 
 #[tokio::test]
 async fn flaky_separates_flaky_from_broken_and_counts_the_evidence() {
     let (_dir, engine) = store_with(&history()).await;
-    let all = rows(&engine, NamedQuery::Flaky, vec![("all", ScalarValue::Boolean(Some(true)))]).await;
-    let by_test = |name: &str| all.iter().find(|r| r["test"] == json!(name)).cloned().unwrap();
+    let all = rows(
+        &engine,
+        NamedQuery::Flaky,
+        vec![("all", ScalarValue::Boolean(Some(true)))],
+    )
+    .await;
+    let by_test = |name: &str| {
+        all.iter()
+            .find(|r| r["test"] == json!(name))
+            .cloned()
+            .unwrap()
+    };
 
     let flaky = by_test("t_flaky");
     assert_eq!(flaky["status"], json!("flaky"));
@@ -91,7 +164,12 @@ async fn flaky_separates_flaky_from_broken_and_counts_the_evidence() {
     assert_eq!(by_test("t_broken")["status"], json!("broken"));
     assert_eq!(by_test("t_ok")["status"], json!("stable"));
 
-    let only_flaky = rows(&engine, NamedQuery::Flaky, vec![("all", ScalarValue::Boolean(Some(false)))]).await;
+    let only_flaky = rows(
+        &engine,
+        NamedQuery::Flaky,
+        vec![("all", ScalarValue::Boolean(Some(false)))],
+    )
+    .await;
     assert_eq!(only_flaky.len(), 1);
     assert_eq!(only_flaky[0]["test"], json!("t_flaky"));
 }
@@ -103,31 +181,84 @@ async fn flaky_score_ranks_ten_in_a_hundred_above_one_in_two() {
     // "often": 100 executions on 50 commits, 10 of them failures beside a pass.
     for i in 0..50u32 {
         let second = if i < 10 { Fail } else { Pass };
-        spans.extend(run(100 + i, "main", &format!("often{i}"), false, &[("often", Pass), ("often", second)]));
+        spans.extend(run(
+            100 + i,
+            "main",
+            &format!("often{i}"),
+            false,
+            &[("often", Pass), ("often", second)],
+        ));
     }
     // "once": 2 executions of one commit, one failure.
-    spans.extend(run(1000, "main", "once", false, &[("once", Pass), ("once", Fail)]));
+    spans.extend(run(
+        1000,
+        "main",
+        "once",
+        false,
+        &[("once", Pass), ("once", Fail)],
+    ));
     let (_dir, engine) = store_with(&spans).await;
-    let flaky = rows(&engine, NamedQuery::Flaky, vec![("all", ScalarValue::Boolean(Some(false)))]).await;
+    let flaky = rows(
+        &engine,
+        NamedQuery::Flaky,
+        vec![("all", ScalarValue::Boolean(Some(false)))],
+    )
+    .await;
     let order: Vec<&str> = flaky.iter().map(|r| r["test"].as_str().unwrap()).collect();
     assert_eq!(order, vec!["often", "once"]);
     assert_eq!(flaky[0]["flake_rate"], json!(0.1));
     assert_eq!(flaky[1]["flake_rate"], json!(0.5));
     // The interval is Wilson's at 95%: 10/100 → [0.0552, 0.1744].
-    assert_eq!((flaky[0]["flake_rate_low"].clone(), flaky[0]["flake_rate_high"].clone()), (json!(0.0552), json!(0.1744)));
+    assert_eq!(
+        (
+            flaky[0]["flake_rate_low"].clone(),
+            flaky[0]["flake_rate_high"].clone()
+        ),
+        (json!(0.0552), json!(0.1744))
+    );
 }
 
 #[tokio::test]
 async fn failures_by_branch_counts_pipeline_runs() {
     let (_dir, engine) = store_with(&history()).await;
-    let by_branch = rows(&engine, NamedQuery::FailuresByBranch, vec![("bucket", ScalarValue::from("none"))]).await;
-    let main = by_branch.iter().find(|r| r["branch"] == json!("main")).unwrap();
-    assert_eq!((main["runs"].clone(), main["failed"].clone(), main["failure_rate"].clone()), (json!(2), json!(1), json!(0.5)));
-    let feature = by_branch.iter().find(|r| r["branch"] == json!("feature/x")).unwrap();
-    assert_eq!((feature["runs"].clone(), feature["failed"].clone()), (json!(2), json!(2)));
+    let by_branch = rows(
+        &engine,
+        NamedQuery::FailuresByBranch,
+        vec![("bucket", ScalarValue::from("none"))],
+    )
+    .await;
+    let main = by_branch
+        .iter()
+        .find(|r| r["branch"] == json!("main"))
+        .unwrap();
+    assert_eq!(
+        (
+            main["runs"].clone(),
+            main["failed"].clone(),
+            main["failure_rate"].clone()
+        ),
+        (json!(2), json!(1), json!(0.5))
+    );
+    let feature = by_branch
+        .iter()
+        .find(|r| r["branch"] == json!("feature/x"))
+        .unwrap();
+    assert_eq!(
+        (feature["runs"].clone(), feature["failed"].clone()),
+        (json!(2), json!(2))
+    );
 
-    let by_day = rows(&engine, NamedQuery::FailuresByBranch, vec![("bucket", ScalarValue::from("day"))]).await;
-    assert!(by_day.iter().all(|r| r["bucket"].as_str().is_some_and(|b| b.ends_with("T00:00:00.000Z"))));
+    let by_day = rows(
+        &engine,
+        NamedQuery::FailuresByBranch,
+        vec![("bucket", ScalarValue::from("day"))],
+    )
+    .await;
+    assert!(by_day.iter().all(|r| {
+        r["bucket"]
+            .as_str()
+            .is_some_and(|b| b.ends_with("T00:00:00.000Z"))
+    }));
 }
 
 #[tokio::test]
@@ -137,9 +268,17 @@ async fn filters_narrow_every_query() {
     let mut writer = StoreWriter::new(&store).unwrap();
     writer.write(&history()).unwrap();
     writer.finish().unwrap();
-    let filters = Filters { branches: vec!["main".into()], ..Filters::default() };
+    let filters = Filters {
+        branches: vec!["main".into()],
+        ..Filters::default()
+    };
     let engine = Engine::open(&store, &filters).await.unwrap();
-    let by_branch = rows(&engine, NamedQuery::FailuresByBranch, vec![("bucket", ScalarValue::from("none"))]).await;
+    let by_branch = rows(
+        &engine,
+        NamedQuery::FailuresByBranch,
+        vec![("bucket", ScalarValue::from("none"))],
+    )
+    .await;
     assert_eq!(by_branch.len(), 1);
     assert_eq!(by_branch[0]["branch"], json!("main"));
 }

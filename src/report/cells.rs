@@ -20,7 +20,10 @@ pub struct Rows {
 
 impl Rows {
     /// Converts batches; `schema` names the columns even when there are no rows.
-    pub fn from_batches(schema: &datafusion::arrow::datatypes::Schema, batches: &[RecordBatch]) -> Rows {
+    pub fn from_batches(
+        schema: &datafusion::arrow::datatypes::Schema,
+        batches: &[RecordBatch],
+    ) -> Rows {
         let columns = schema.fields().iter().map(|f| f.name().clone()).collect();
         let mut rows = Vec::new();
         for batch in batches {
@@ -92,7 +95,9 @@ fn column_values(array: &ArrayRef) -> Vec<Value> {
     macro_rules! ints {
         ($t:ty) => {{
             let a = array.as_primitive::<$t>();
-            (0..n).map(|i| nullable(i, Value::from(a.value(i)))).collect()
+            (0..n)
+                .map(|i| nullable(i, Value::from(a.value(i))))
+                .collect()
         }};
     }
     match array.data_type() {
@@ -107,7 +112,9 @@ fn column_values(array: &ArrayRef) -> Vec<Value> {
         }
         DataType::Boolean => {
             let a = array.as_boolean();
-            (0..n).map(|i| nullable(i, Value::Bool(a.value(i)))).collect()
+            (0..n)
+                .map(|i| nullable(i, Value::Bool(a.value(i))))
+                .collect()
         }
         DataType::Int8 => ints!(Int8Type),
         DataType::Int16 => ints!(Int16Type),
@@ -119,7 +126,9 @@ fn column_values(array: &ArrayRef) -> Vec<Value> {
         DataType::UInt64 => ints!(UInt64Type),
         DataType::Float32 => {
             let a = array.as_primitive::<Float32Type>();
-            (0..n).map(|i| nullable(i, float(a.value(i) as f64))).collect()
+            (0..n)
+                .map(|i| nullable(i, float(a.value(i) as f64)))
+                .collect()
         }
         DataType::Float64 => {
             let a = array.as_primitive::<Float64Type>();
@@ -165,7 +174,9 @@ fn timestamp_values(array: &ArrayRef, ns_per: i64) -> Vec<Value> {
         a.values().iter().copied().collect()
     }
     let values: Vec<i64> = match array.data_type() {
-        DataType::Timestamp(TimeUnit::Second, _) => raw(array.as_primitive::<TimestampSecondType>()),
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            raw(array.as_primitive::<TimestampSecondType>())
+        }
         DataType::Timestamp(TimeUnit::Millisecond, _) => {
             raw(array.as_primitive::<TimestampMillisecondType>())
         }
@@ -196,7 +207,10 @@ fn map_value(map: &MapArray, i: usize) -> Value {
     };
     let mut object = Map::new();
     for j in 0..entries.len() {
-        object.insert(keys.value(j).to_string(), Value::String(values.value(j).to_string()));
+        object.insert(
+            keys.value(j).to_string(),
+            Value::String(values.value(j).to_string()),
+        );
     }
     Value::Object(object)
 }

@@ -23,7 +23,10 @@ impl SpanKey {
     pub fn new(trace_id: &str, span_id: &str) -> SpanKey {
         // Ids are normalised hex, so parsing is the common case; anything else still
         // gets a stable digest rather than an error.
-        match (u128::from_str_radix(trace_id, 16), u64::from_str_radix(span_id, 16)) {
+        match (
+            u128::from_str_radix(trace_id, 16),
+            u64::from_str_radix(span_id, 16),
+        ) {
             (Ok(t), Ok(s)) if trace_id.len() <= 32 && span_id.len() <= 16 => {
                 SpanKey((t >> 64) as u64 ^ s.rotate_left(17), (t as u64) ^ s)
             }
@@ -83,7 +86,8 @@ impl KnownSpans {
             let spans = batch.column(1).as_string::<i32>();
             for i in 0..batch.num_rows() {
                 if !traces.is_null(i) && !spans.is_null(i) {
-                    self.keys.insert(SpanKey::new(traces.value(i), spans.value(i)));
+                    self.keys
+                        .insert(SpanKey::new(traces.value(i), spans.value(i)));
                 }
             }
         }

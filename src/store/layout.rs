@@ -42,7 +42,8 @@ impl Store {
 
     /// The partition directory for spans starting on the day of `start_ns`.
     pub fn partition_dir(&self, start_ns: i64) -> PathBuf {
-        self.spans_dir().join(format!("date={}", partition_date(start_ns)))
+        self.spans_dir()
+            .join(format!("date={}", partition_date(start_ns)))
     }
 
     /// Every finished Parquet file in the store, sorted.
@@ -76,7 +77,10 @@ impl Store {
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                tracing::info!("another pipescope process is writing to {}; waiting", self.root.display());
+                tracing::info!(
+                    "another pipescope process is writing to {}; waiting",
+                    self.root.display()
+                );
                 file.lock().map_err(|e| StoreError::io(&path, e))?;
             }
             Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
@@ -92,7 +96,10 @@ impl Store {
             }
             for file in read_dir_sorted(&partition)? {
                 if file.extension().is_some_and(|e| e == "tmp") {
-                    tracing::warn!("removing leftover of an interrupted write: {}", file.display());
+                    tracing::warn!(
+                        "removing leftover of an interrupted write: {}",
+                        file.display()
+                    );
                     fs::remove_file(&file).map_err(|e| StoreError::io(&file, e))?;
                 }
             }

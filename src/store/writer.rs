@@ -78,7 +78,10 @@ impl StoreWriter {
     pub fn write(&mut self, spans: &[Span]) -> Result<(), StoreError> {
         let mut by_date: HashMap<String, Vec<Span>> = HashMap::new();
         for span in spans {
-            if self.known.insert(SpanKey::new(&span.trace_id, &span.span_id)) {
+            if self
+                .known
+                .insert(SpanKey::new(&span.trace_id, &span.span_id))
+            {
                 by_date
                     .entry(partition_date(span.start_ns))
                     .or_default()
@@ -130,12 +133,13 @@ impl StoreWriter {
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
-        let writer = ArrowWriter::try_new(file, schema::span_schema(), Some(props)).map_err(
-            |e| StoreError::Write {
-                path: temp.clone(),
-                message: e.to_string(),
-            },
-        )?;
+        let writer =
+            ArrowWriter::try_new(file, schema::span_schema(), Some(props)).map_err(|e| {
+                StoreError::Write {
+                    path: temp.clone(),
+                    message: e.to_string(),
+                }
+            })?;
         Ok(OpenFile {
             temp,
             writer,
@@ -155,7 +159,11 @@ impl StoreWriter {
         let name = temp
             .file_name()
             .and_then(|n| n.to_str())
-            .map(|n| n.trim_start_matches('.').trim_end_matches(".tmp").to_string())
+            .map(|n| {
+                n.trim_start_matches('.')
+                    .trim_end_matches(".tmp")
+                    .to_string()
+            })
             .ok_or_else(|| write_error(&"temporary file has no name"))?;
         let dir = temp
             .parent()

@@ -104,7 +104,7 @@ pub(super) fn aggregate(executions: &[Execution]) -> Aggregate {
 
         let mut per_name: HashMap<&str, Occurrences> = HashMap::new();
         let mut seen_attrs: HashSet<(Owner, &str, &str)> = HashSet::new();
-        for (k, val) in useful_attrs(&exec.span.attributes) {
+        for (k, val) in useful_attrs(&exec.span.attributes).filter(|(k, _)| !symptom_key(k)) {
             seen_attrs.insert((Owner::Test, k, val));
         }
         for d in &exec.descendants {
@@ -177,6 +177,28 @@ fn useful_attrs(attrs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)
         .map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
+/// Attributes with which a test span reports its own failure (its result, the
+/// exception it raised, the assertion message). They appear exactly on failing runs,
+/// so they would top every comparison, yet they restate the failure instead of
+/// explaining it: the cause is looked for elsewhere.
+fn symptom_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    k.starts_with("exception.")
+        || k.starts_with("error")
+        || [
+            "failure",
+            "message",
+            "stacktrace",
+            "status",
+            "result",
+            "outcome",
+            "conclusion",
+            "error",
+        ]
+        .iter()
+        .any(|word| k.contains(word))
+}
+
 fn noise_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     let last = k.rsplit(['.', '_', '-']).next().unwrap_or(&k);
@@ -239,5 +261,27 @@ mod tests {
         assert!(noise_value(&"x".repeat(201)));
         assert!(!noise_value("503"));
         assert!(!noise_value("ci-runner-7"));
+    }
+
+    #[test]
+    fn a_test_reporting_its_own_failure_is_a_symptom_not_a_cause() {
+        for key in [
+            "exception.message",
+            "error.type",
+            "test.failure.0.message",
+            "tests.status",
+            "test.case.result.status",
+            "github.job.conclusion",
+        ] {
+            assert!(symptom_key(key), "{key} restates the failure");
+        }
+        for key in [
+            "runner.os",
+            "db.system",
+            "test.shard",
+            "http.request.method",
+        ] {
+            assert!(!symptom_key(key), "{key} could explain a failure");
+        }
     }
 }

@@ -574,3 +574,38 @@ fn junit_shape() {
     );
     assert_eq!(b.outcome, Some(Outcome::Pass));
 }
+
+/// The same Tekton-style trace as exported to Zipkin: no resource, the resource
+/// attributes are tags of every span.
+#[test]
+fn tekton_style_shape_from_zipkin_reads_tags_as_the_resource() {
+    let pipe = [
+        ("pipeline.name", "deploy"),
+        ("pipeline.run", "deploy-run-x7"),
+    ];
+    let mut t_build: Vec<(&str, &str)> = pipe.to_vec();
+    t_build.push(("task.name", "build"));
+    let mut cmd = t_build.clone();
+    cmd.extend([("command", "make"), ("exit_code", "0")]);
+    let zipkin = |s: Span| Span {
+        source: Some(crate::model::SourceKind::Zipkin),
+        resource: vec![("service.name".into(), "tekton".into())],
+        ..s
+    };
+    let mut v = vec![
+        zipkin(with(span("p", None, "deploy"), &pipe)),
+        zipkin(with(
+            at(span("t", Some("p"), "build"), 1, Status::Ok),
+            &t_build,
+        )),
+        zipkin(with(at(span("c", Some("t"), "make"), 2, Status::Ok), &cmd)),
+    ];
+    run(&mut v);
+    assert_eq!(by_id(&v, "p").role, Some(Role::Pipeline));
+    assert_eq!(by_id(&v, "t").role, Some(Role::Task));
+    assert_eq!(by_id(&v, "t").task.as_deref(), Some("build"));
+    assert_eq!(by_id(&v, "c").role, Some(Role::Step));
+    assert_eq!(by_id(&v, "c").run_id.as_deref(), Some("deploy-run-x7"));
+    // The stored resource is what the decoder gave, not a copy of the tags.
+    assert!(v.iter().all(|s| s.resource.len() == 1));
+}
