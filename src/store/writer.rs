@@ -116,10 +116,10 @@ impl StoreWriter {
         })?;
         open.rows += spans.len();
         self.pending_rows += spans.len() as u64;
-        if open.rows >= self.max_rows_per_file {
-            if let Some(full) = self.open.remove(date) {
-                self.finish_file(full)?;
-            }
+        if open.rows >= self.max_rows_per_file
+            && let Some(full) = self.open.remove(date)
+        {
+            self.finish_file(full)?;
         }
         Ok(())
     }
