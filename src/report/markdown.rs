@@ -20,8 +20,15 @@ fn line(cells: impl Iterator<Item = String>) -> String {
 /// Escapes what would break a table row or inject markup: pipes, newlines, HTML.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let chars: Vec<char> = text.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
         match c {
+            // Inside a word (`failure_rate`) an underscore is not emphasis in GFM.
+            '_' if word(i.checked_sub(1)) && word(Some(i + 1)) => out.push(c),
             '|' => out.push_str("\\|"),
             '\n' | '\r' => out.push(' '),
             '<' => out.push_str("&lt;"),
@@ -46,11 +53,14 @@ mod tests {
     fn escapes_pipes_newlines_and_html() {
         let rows = Rows {
             columns: vec!["branch".into(), "runs".into()],
-            rows: vec![vec![json!("a|b\n<script>"), json!(3)]],
+            rows: vec![
+                vec![json!("a|b\n<script>"), json!(3)],
+                vec![json!("_em_ snake_case"), json!(1)],
+            ],
         };
         assert_eq!(
             render(&rows),
-            "| branch | runs |\n| --- | --- |\n| a\\|b &lt;script&gt; | 3 |\n"
+            "| branch | runs |\n| --- | --- |\n| a\\|b &lt;script&gt; | 3 |\n| \\_em\\_ snake_case | 1 |\n"
         );
     }
 }

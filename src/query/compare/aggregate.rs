@@ -173,8 +173,17 @@ fn useful_attrs(attrs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)
     attrs
         .iter()
         .take(MAX_ATTRS_PER_SPAN)
-        .filter(|(k, v)| !noise_key(k) && !noise_value(v))
+        .filter(|(k, v)| !status_key(k) && !noise_key(k) && !noise_value(v))
         .map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
+/// Tags that Jaeger and Zipkin use to carry the span status: already the `error`
+/// signal, so as attributes they would only repeat it.
+fn status_key(key: &str) -> bool {
+    matches!(
+        key,
+        "otel.status_code" | "otel.status_description" | "error"
+    )
 }
 
 /// Attributes with which a test span reports its own failure (its result, the
@@ -283,5 +292,16 @@ mod tests {
         ] {
             assert!(!symptom_key(key), "{key} could explain a failure");
         }
+    }
+
+    #[test]
+    fn status_tags_are_not_attributes() {
+        let attrs = vec![
+            ("otel.status_code".to_string(), "ERROR".to_string()),
+            ("error".to_string(), "true".to_string()),
+            ("db.system".to_string(), "redis".to_string()),
+        ];
+        let kept: Vec<_> = useful_attrs(&attrs).collect();
+        assert_eq!(kept, vec![("db.system", "redis")]);
     }
 }
