@@ -35,3 +35,6 @@ impl StoreError {
         }
     }
 }
+
+#[cfg(test)]
+mod roundtrip_tests;

@@ -93,9 +93,21 @@ impl StoreWriter {
         let mut dates: Vec<_> = by_date.into_iter().collect();
         dates.sort_by(|a, b| a.0.cmp(&b.0));
         for (date, spans) in dates {
-            self.append(&date, &spans)?;
+            let mut rest: &[Span] = &spans;
+            while !rest.is_empty() {
+                let room = self.room_in(&date);
+                let (now, later) = rest.split_at(room.min(rest.len()));
+                self.append(&date, now)?;
+                rest = later;
+            }
         }
         Ok(())
+    }
+
+    /// Rows the open file of `date` can still take before it is finished.
+    fn room_in(&self, date: &str) -> usize {
+        let used = self.open.get(date).map_or(0, |f| f.rows);
+        self.max_rows_per_file.saturating_sub(used).max(1)
     }
 
     fn append(&mut self, date: &str, spans: &[Span]) -> Result<(), StoreError> {
@@ -221,4 +233,95 @@ fn unique_name(date: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let salt: u32 = rand::random();
     format!("part-{date}-{now}-{}-{n}-{salt:08x}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Span;
+
+    fn span(day: i64, id: u64) -> Span {
+        Span {
+            trace_id: format!("{:032x}", 7),
+            span_id: format!("{id:016x}"),
+            name: "s".into(),
+            kind: "internal".into(),
+            start_ns: 1_750_000_000_000_000_000 + day * 86_400_000_000_000,
+            end_ns: 1_750_000_000_000_000_000 + day * 86_400_000_000_000 + 5,
+            ..Span::default()
+        }
+    }
+
+    #[test]
+    fn nothing_is_visible_until_commit_and_an_abandoned_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut writer = StoreWriter::new(&store).unwrap();
+        writer.write(&[span(0, 1), span(1, 2)]).unwrap();
+        assert_eq!(
+            store.parquet_files().unwrap().len(),
+            0,
+            "readers see no half-written file"
+        );
+        assert_eq!(writer.pending(), 2);
+        drop(writer); // as if the ingest failed or was interrupted
+        assert!(store.parquet_files().unwrap().is_empty());
+        let leftovers: Vec<_> = walk(dir.path())
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+
+        // A crashed writer's temp file is removed by the next writer, which stores all.
+        let partition = store.partition_dir(span(0, 1).start_ns);
+        std::fs::write(partition.join(".crashed.parquet.tmp"), b"half a file").unwrap();
+        let mut writer = StoreWriter::new(&store).unwrap();
+        assert!(!partition.join(".crashed.parquet.tmp").exists());
+        writer.write(&[span(0, 1), span(1, 2), span(1, 2)]).unwrap();
+        let stats = writer.finish().unwrap();
+        assert_eq!((stats.stored, stats.duplicates, stats.files), (2, 1, 2));
+        let names: Vec<String> = store
+            .parquet_files()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                p.parent()
+                    .unwrap()
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(names, vec!["date=2025-06-15", "date=2025-06-16"]);
+    }
+
+    #[test]
+    fn large_writes_are_split_into_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(3);
+        let spans: Vec<Span> = (0..7).map(|i| span(0, i)).collect();
+        writer.write(&spans).unwrap();
+        assert_eq!(
+            store.parquet_files().unwrap().len(),
+            2,
+            "full files are finished early"
+        );
+        let stats = writer.finish().unwrap();
+        assert_eq!((stats.stored, stats.files), (7, 3));
+    }
+
+    fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
 }
