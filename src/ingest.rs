@@ -4,7 +4,8 @@
 //! together (roles depend on the tree; branch and commit are propagated across the
 //! trace). The buffer is flushed every `batch_spans` spans, which bounds memory
 //! whatever the input size; facts learned about a trace in one batch are remembered
-//! and applied to its spans in later batches.
+//! and applied to its spans in later batches, and recorded in the store's trace-facts
+//! table so that spans stored by an earlier ingest get them too (at query time).
 
 use std::collections::{HashMap, HashSet};
 
@@ -161,6 +162,7 @@ impl Batcher {
         for (trace_id, mut spans) in traces {
             let known = self.facts.get(&trace_id);
             let facts = self.normalizer.normalize_trace(&mut spans, known);
+            self.writer.set_trace_facts(&trace_id, &facts);
             self.facts.insert(trace_id, facts);
             batch.append(&mut spans);
         }

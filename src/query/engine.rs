@@ -56,18 +56,17 @@ impl Engine {
             .with_default_catalog_and_schema("pipescope", "public");
         let ctx = SessionContext::new_with_config(config);
 
-        let spans_dir = store.spans_dir();
-        let url = ListingTableUrl::parse(format!("{}/", spans_dir.display()))?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-            .with_file_extension(".parquet")
-            .with_table_partition_cols(vec![(schema::DATE.to_string(), DataType::Utf8)]);
-        let table_config = ListingTableConfig::new(url)
-            .with_listing_options(options)
-            .with_schema(schema::span_schema());
-        let table = ListingTable::try_new(table_config)?;
-        ctx.register_table("spans_stored", Arc::new(table))?;
+        let partitions = vec![(schema::DATE.to_string(), DataType::Utf8)];
+        let stored = listing_table(&store.spans_dir(), schema::span_schema(), partitions)?;
+        ctx.register_table("spans_stored", stored)?;
 
-        let mut spans = ctx.table("spans_stored").await?;
+        let mut spans = if store.facts_files()?.is_empty() {
+            ctx.table("spans_stored").await?
+        } else {
+            let facts = listing_table(&store.facts_dir(), schema::trace_facts_schema(), vec![])?;
+            ctx.register_table("trace_facts_stored", facts)?;
+            ctx.sql(&completed_spans_sql()).await?
+        };
         if let Some(filter) = filter_expr(filters) {
             spans = spans.filter(filter)?;
         }
@@ -108,6 +107,50 @@ impl Engine {
     pub fn context(&self) -> &SessionContext {
         &self.ctx
     }
+}
+
+fn listing_table(
+    dir: &std::path::Path,
+    schema: SchemaRef,
+    partitions: Vec<(String, DataType)>,
+) -> Result<Arc<ListingTable>, QueryError> {
+    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_table_partition_cols(partitions);
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// The stored spans with trace-level facts they lack filled in from the trace-facts
+/// table (a trace's branch learned after some of its spans were stored). Built from
+/// the schema's own column names: no value from data enters this SQL.
+fn completed_spans_sql() -> String {
+    let facts = schema::TRACE_FACT_COLUMNS;
+    let mut columns: Vec<String> = schema::span_schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            let name = f.name();
+            if facts.contains(&name.as_str()) {
+                format!("COALESCE(s.\"{name}\", f.\"{name}\") AS \"{name}\"")
+            } else {
+                format!("s.\"{name}\"")
+            }
+        })
+        .collect();
+    columns.push(format!("s.\"{}\"", schema::DATE));
+    let aggregates: Vec<String> = facts
+        .iter()
+        .map(|name| format!("MAX(\"{name}\") AS \"{name}\""))
+        .collect();
+    format!(
+        "SELECT {} FROM spans_stored s LEFT JOIN (SELECT trace_id, {} FROM trace_facts_stored GROUP BY trace_id) f ON s.trace_id = f.trace_id",
+        columns.join(", "),
+        aggregates.join(", ")
+    )
 }
 
 async fn collect(frame: datafusion::dataframe::DataFrame) -> Result<QueryResult, QueryError> {

@@ -22,6 +22,8 @@ pub enum QueryError {
     DataFusion(#[from] datafusion::error::DataFusionError),
     #[error(transparent)]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("no SQL statement given")]
     Empty,
     #[error("{0}")]

@@ -297,3 +297,53 @@ async fn writing_the_same_spans_twice_stores_them_once() {
     let n = Rows::from_batches(&count.schema, &count.batches).objects();
     assert_eq!(n[0]["n"], json!(history().len()));
 }
+
+#[tokio::test]
+async fn facts_learned_later_complete_spans_stored_earlier() {
+    use crate::model::TraceFacts;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    // First ingest: the tests of trace 9, with no branch known yet.
+    let mut early = run(9, "main", "c9", false, &[("t", Outcome::Pass)]);
+    early.retain(|s| s.ci.role == Some(Role::Test));
+    for s in &mut early {
+        s.ci.branch = None;
+        s.ci.commit = None;
+    }
+    let mut writer = StoreWriter::new(&store).unwrap();
+    writer.write(&early).unwrap();
+    writer.finish().unwrap();
+    // Second ingest: the pipeline span arrives, and with it the trace's branch.
+    let mut late = run(9, "main", "c9", false, &[]);
+    let facts = TraceFacts {
+        branch: Some("main".into()),
+        commit: Some("c9".into()),
+        ..TraceFacts::default()
+    };
+    let mut writer = StoreWriter::new(&store).unwrap();
+    writer.set_trace_facts(&late[0].trace_id, &facts);
+    writer.write(&std::mem::take(&mut late)).unwrap();
+    writer.finish().unwrap();
+
+    let engine = Engine::open(
+        &store,
+        &Filters {
+            branches: vec!["main".into()],
+            ..Filters::default()
+        },
+    )
+    .await
+    .unwrap();
+    let result = engine
+        .sql("SELECT role, branch, \"commit\" FROM spans ORDER BY role")
+        .await
+        .unwrap();
+    let rows = Rows::from_batches(&result.schema, &result.batches).objects();
+    assert_eq!(
+        rows,
+        vec![
+            json!({"role": "pipeline", "branch": "main", "commit": "c9"}),
+            json!({"role": "test", "branch": "main", "commit": "c9"}),
+        ]
+    );
+}

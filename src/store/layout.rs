@@ -3,6 +3,7 @@
 //! ```text
 //! <data>/spans/date=YYYY-MM-DD/<unique>.parquet   finished files, the only ones readers see
 //! <data>/spans/date=YYYY-MM-DD/.<unique>.parquet.tmp   being written; renamed when complete
+//! <data>/traces/<unique>.parquet                  trace-level facts (branch, commit, …) per trace
 //! <data>/.writer.lock                              held by the one process writing
 //! ```
 //! Partition directories are named from span start dates only: values that come from
@@ -38,6 +39,19 @@ impl Store {
     /// The directory registered with DataFusion as the `spans` table.
     pub fn spans_dir(&self) -> PathBuf {
         self.root.join("spans")
+    }
+
+    /// Trace-level facts, one small file per write (see `schema::trace_facts_schema`).
+    pub fn facts_dir(&self) -> PathBuf {
+        self.root.join("traces")
+    }
+
+    /// Every finished trace-facts file, sorted.
+    pub fn facts_files(&self) -> Result<Vec<PathBuf>, StoreError> {
+        Ok(read_dir_sorted(&self.facts_dir())?
+            .into_iter()
+            .filter(|f| is_finished_parquet(f))
+            .collect())
     }
 
     /// The partition directory for spans starting on the day of `start_ns`.
@@ -90,11 +104,14 @@ impl Store {
     }
 
     fn remove_stale_temp_files(&self) -> Result<(), StoreError> {
-        for partition in read_dir_sorted(&self.spans_dir())? {
-            if !partition.is_dir() {
-                continue;
-            }
-            for file in read_dir_sorted(&partition)? {
+        let mut dirs = vec![self.facts_dir()];
+        dirs.extend(
+            read_dir_sorted(&self.spans_dir())?
+                .into_iter()
+                .filter(|p| p.is_dir()),
+        );
+        for dir in dirs {
+            for file in read_dir_sorted(&dir)? {
                 if file.extension().is_some_and(|e| e == "tmp") {
                     tracing::warn!(
                         "removing leftover of an interrupted write: {}",

@@ -13,7 +13,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::error::ArrowError;
 
-use crate::model::Span;
+use crate::model::{Span, TraceFacts};
 
 pub const TRACE_ID: &str = "trace_id";
 pub const SPAN_ID: &str = "span_id";
@@ -210,4 +210,59 @@ pub fn to_record_batch(spans: &[Span]) -> Result<RecordBatch, ArrowError> {
         Arc::new(source.finish()),
     ];
     RecordBatch::try_new(span_schema(), columns)
+}
+
+/// Columns of the trace-facts table: the facts the normaliser propagates to every span
+/// of a trace, recorded per trace so that spans stored before a fact was known (the
+/// pipeline span, with the branch, is often exported last) get it at query time.
+pub const TRACE_FACT_COLUMNS: [&str; 6] = [PIPELINE, RUN_ID, ATTEMPT, BRANCH, COMMIT, REPO];
+
+static FACTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let utf8 = |name: &str| Field::new(name, DataType::Utf8, true);
+    Arc::new(Schema::new(vec![
+        Field::new(TRACE_ID, DataType::Utf8, false),
+        utf8(PIPELINE),
+        utf8(RUN_ID),
+        Field::new(ATTEMPT, DataType::Int32, true),
+        utf8(BRANCH),
+        utf8(COMMIT),
+        utf8(REPO),
+    ]))
+});
+
+/// The schema of `<data>/traces/*.parquet`.
+pub fn trace_facts_schema() -> SchemaRef {
+    FACTS_SCHEMA.clone()
+}
+
+/// One row per trace.
+pub fn facts_to_record_batch(facts: &[(&str, &TraceFacts)]) -> Result<RecordBatch, ArrowError> {
+    let mut trace_id = StringBuilder::new();
+    let (mut pipeline, mut run_id, mut branch, mut commit, mut repo) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
+    let mut attempt = Int32Builder::new();
+    for (id, f) in facts {
+        trace_id.append_value(id);
+        pipeline.append_option(f.pipeline.as_deref());
+        run_id.append_option(f.run_id.as_deref());
+        attempt.append_option(f.attempt);
+        branch.append_option(f.branch.as_deref());
+        commit.append_option(f.commit.as_deref());
+        repo.append_option(f.repo.as_deref());
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(trace_id.finish()),
+        Arc::new(pipeline.finish()),
+        Arc::new(run_id.finish()),
+        Arc::new(attempt.finish()),
+        Arc::new(branch.finish()),
+        Arc::new(commit.finish()),
+        Arc::new(repo.finish()),
+    ];
+    RecordBatch::try_new(trace_facts_schema(), columns)
 }

@@ -5,8 +5,13 @@
 //! spans counted as stored, so a crash before `finish` leaves the store exactly as it
 //! was (the temp files are removed by the next writer). A file is also finished early
 //! once it holds `max_rows_per_file` rows, which bounds memory and file size.
+//!
+//! Trace-level facts handed in with [`StoreWriter::set_trace_facts`] are written at
+//! commit into one small `traces/` file, before the span files are renamed, for the
+//! traces that got new spans: a later ingest that learns a trace's branch (its pipeline
+//! span arrived last) thereby completes the spans stored earlier, at query time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +23,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use super::dedupe::{KnownSpans, SpanKey};
 use super::layout::{Store, WriterLock, partition_date, sync_dir};
 use super::{StoreError, schema};
-use crate::model::Span;
+use crate::model::{Span, TraceFacts};
 
 /// Rows per Parquet row group: large enough for good scans, small enough that an open
 /// writer's buffer stays at tens of MB.
@@ -47,6 +52,9 @@ pub struct StoreWriter {
     _lock: WriterLock,
     known: KnownSpans,
     open: HashMap<String, OpenFile>,
+    /// Traces with spans written since the last commit.
+    new_traces: HashSet<String>,
+    facts: HashMap<String, TraceFacts>,
     pending_rows: u64,
     max_rows_per_file: usize,
     stats: WriteStats,
@@ -62,6 +70,8 @@ impl StoreWriter {
             _lock: lock,
             known,
             open: HashMap::new(),
+            new_traces: HashSet::new(),
+            facts: HashMap::new(),
             pending_rows: 0,
             max_rows_per_file: 1_000_000,
             stats: WriteStats::default(),
@@ -82,6 +92,9 @@ impl StoreWriter {
                 .known
                 .insert(SpanKey::new(&span.trace_id, &span.span_id))
             {
+                if !self.new_traces.contains(&span.trace_id) {
+                    self.new_traces.insert(span.trace_id.clone());
+                }
                 by_date
                     .entry(partition_date(span.start_ns))
                     .or_default()
@@ -141,17 +154,11 @@ impl StoreWriter {
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let temp = dir.join(format!(".{}.parquet.tmp", unique_name(date)));
         let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .build();
-        let writer =
-            ArrowWriter::try_new(file, schema::span_schema(), Some(props)).map_err(|e| {
-                StoreError::Write {
-                    path: temp.clone(),
-                    message: e.to_string(),
-                }
-            })?;
+        let writer = ArrowWriter::try_new(file, schema::span_schema(), Some(writer_properties()))
+            .map_err(|e| StoreError::Write {
+            path: temp.clone(),
+            message: e.to_string(),
+        })?;
         Ok(OpenFile {
             temp,
             writer,
@@ -190,8 +197,53 @@ impl StoreWriter {
         Ok(())
     }
 
+    /// Records what the normaliser learned about a trace (the latest call wins).
+    pub fn set_trace_facts(&mut self, trace_id: &str, facts: &TraceFacts) {
+        if *facts != TraceFacts::default() {
+            self.facts.insert(trace_id.to_string(), facts.clone());
+        }
+    }
+
+    fn write_facts(&mut self) -> Result<(), StoreError> {
+        let mut rows: Vec<(&str, &TraceFacts)> = self
+            .facts
+            .iter()
+            .filter(|(id, _)| self.new_traces.contains(*id))
+            .map(|(id, f)| (id.as_str(), f))
+            .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        rows.sort_by(|a, b| a.0.cmp(b.0));
+        let dir = self.store.facts_dir();
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let temp = dir.join(format!(".{}.parquet.tmp", unique_name("traces")));
+        let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
+            path: temp.clone(),
+            message: e.to_string(),
+        };
+        let batch = schema::facts_to_record_batch(&rows).map_err(|e| write_error(&e))?;
+        let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
+        let mut writer = ArrowWriter::try_new(
+            file,
+            schema::trace_facts_schema(),
+            Some(writer_properties()),
+        )
+        .map_err(|e| write_error(&e))?;
+        writer.write(&batch).map_err(|e| write_error(&e))?;
+        let open = OpenFile {
+            temp: temp.clone(),
+            writer,
+            rows: 0,
+        };
+        self.finish_file(open)
+    }
+
     /// Makes everything written so far durable and visible to readers.
     pub fn commit(&mut self) -> Result<WriteStats, StoreError> {
+        self.write_facts()?;
+        self.facts.clear();
+        self.new_traces.clear();
         let mut dates: Vec<String> = self.open.keys().cloned().collect();
         dates.sort();
         for date in dates {
@@ -225,6 +277,13 @@ impl Drop for StoreWriter {
             let _ = fs::remove_file(&open.temp);
         }
     }
+}
+
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .build()
 }
 
 fn unique_name(date: &str) -> String {
