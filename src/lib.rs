@@ -11,6 +11,7 @@
 //! `cli` is the command line over all of it.
 
 pub mod cli;
+pub mod gate;
 pub mod ingest;
 pub mod model;
 pub mod query;

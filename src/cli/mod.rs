@@ -6,6 +6,7 @@ pub mod compare;
 pub mod demo;
 pub mod failures;
 pub mod flaky;
+pub mod gate;
 pub mod ingest;
 pub mod sql;
 pub mod synth;
@@ -59,6 +60,8 @@ pub enum Command {
     Demo(demo::Args),
     /// Generate synthetic CI traces with planted flaky tests, bottlenecks and failures.
     Synth(synth::Args),
+    /// CI gate: current runs vs a baseline; exit 1 on a regression, with triage.
+    Gate(gate::Args),
 }
 
 /// Runs the parsed command line.
@@ -76,5 +79,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql(args) => runtime.block_on(sql::run(args, &data)),
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Synth(args) => synth::run(args),
+        Command::Gate(args) => runtime.block_on(gate::run(args, &data)),
     }
 }
