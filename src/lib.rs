@@ -14,6 +14,7 @@ pub mod cli;
 pub mod gate;
 pub mod ingest;
 pub mod model;
+pub mod nightly;
 pub mod query;
 pub mod report;
 pub mod source;

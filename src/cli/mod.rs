@@ -8,6 +8,7 @@ pub mod failures;
 pub mod flaky;
 pub mod gate;
 pub mod ingest;
+pub mod report;
 pub mod sql;
 pub mod synth;
 pub mod time;
@@ -62,6 +63,8 @@ pub enum Command {
     Synth(synth::Args),
     /// CI gate: current runs vs a baseline; exit 1 on a regression, with triage.
     Gate(gate::Args),
+    /// Nightly reliability report: self-contained HTML (or Markdown/JSON) with charts.
+    Report(report::Args),
 }
 
 /// Runs the parsed command line.
@@ -80,5 +83,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Synth(args) => synth::run(args),
         Command::Gate(args) => runtime.block_on(gate::run(args, &data)),
+        Command::Report(args) => runtime.block_on(report::run(args, &data)),
     }
 }

@@ -216,13 +216,15 @@ mod tests {
     fn known_flaky_new_and_platform() {
         let mut baseline = WindowMeasures::default();
         baseline.flaky.insert("test_flaky".into());
-        let mut current = WindowMeasures::default();
-        current.failed_spans = vec![
-            span("pipeline", "ci", None, "fail"),
-            span("task", "test", None, "fail"),
-            span("test", "test_flaky", Some("test_flaky"), "fail"),
-            span("test", "test_new", Some("test_new"), "fail"),
-        ];
+        let mut current = WindowMeasures {
+            failed_spans: vec![
+                span("pipeline", "ci", None, "fail"),
+                span("task", "test", None, "fail"),
+                span("test", "test_flaky", Some("test_flaky"), "fail"),
+                span("test", "test_new", Some("test_new"), "fail"),
+            ],
+            ..WindowMeasures::default()
+        };
         let items = triage(&baseline, &current);
         let got: Vec<(&str, Category)> = items
             .iter()

@@ -16,6 +16,7 @@ pub enum NamedQuery {
     GateDurations,
     GateFailures,
     GateFailedRuns,
+    ReportTaskDurations,
 }
 
 impl NamedQuery {
@@ -31,6 +32,7 @@ impl NamedQuery {
             NamedQuery::GateDurations => "gate_durations",
             NamedQuery::GateFailures => "gate_failures",
             NamedQuery::GateFailedRuns => "gate_failed_runs",
+            NamedQuery::ReportTaskDurations => "report_task_durations",
         }
     }
 
@@ -48,6 +50,9 @@ impl NamedQuery {
             NamedQuery::GateDurations => include_str!("../../queries/gate_durations.sql"),
             NamedQuery::GateFailures => include_str!("../../queries/gate_failures.sql"),
             NamedQuery::GateFailedRuns => include_str!("../../queries/gate_failed_runs.sql"),
+            NamedQuery::ReportTaskDurations => {
+                include_str!("../../queries/report_task_durations.sql")
+            }
         }
     }
 }
