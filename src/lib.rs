@@ -11,8 +11,10 @@
 //! `cli` is the command line over all of it.
 
 pub mod cli;
+pub mod gate;
 pub mod ingest;
 pub mod model;
+pub mod nightly;
 pub mod query;
 pub mod report;
 pub mod source;

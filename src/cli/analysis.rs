@@ -45,6 +45,7 @@ impl CommonArgs {
             until_ns: time("until", &self.until)?,
             branches: self.branches.clone(),
             pipeline: self.pipeline.clone(),
+            ..Filters::default()
         })
     }
 

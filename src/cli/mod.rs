@@ -6,7 +6,9 @@ pub mod compare;
 pub mod demo;
 pub mod failures;
 pub mod flaky;
+pub mod gate;
 pub mod ingest;
+pub mod report;
 pub mod sql;
 pub mod synth;
 pub mod time;
@@ -59,6 +61,10 @@ pub enum Command {
     Demo(demo::Args),
     /// Generate synthetic CI traces with planted flaky tests, bottlenecks and failures.
     Synth(synth::Args),
+    /// CI gate: current runs vs a baseline; exit 1 on a regression, with triage.
+    Gate(gate::Args),
+    /// Nightly reliability report: self-contained HTML (or Markdown/JSON) with charts.
+    Report(report::Args),
 }
 
 /// Runs the parsed command line.
@@ -76,5 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql(args) => runtime.block_on(sql::run(args, &data)),
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Synth(args) => synth::run(args),
+        Command::Gate(args) => runtime.block_on(gate::run(args, &data)),
+        Command::Report(args) => runtime.block_on(report::run(args, &data)),
     }
 }

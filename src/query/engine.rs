@@ -28,6 +28,8 @@ pub struct Filters {
     pub branches: Vec<String>,
     /// Only this pipeline.
     pub pipeline: Option<String>,
+    /// Only this pipeline run (its `run_id`, every attempt): the gate's `--current-run`.
+    pub run_id: Option<String>,
 }
 
 /// A result: its schema (kept even when there are no rows) and its batches.
@@ -182,6 +184,9 @@ fn filter_expr(filters: &Filters) -> Option<Expr> {
     }
     if let Some(pipeline) = &filters.pipeline {
         parts.push(col(schema::PIPELINE).eq(lit(pipeline.as_str())));
+    }
+    if let Some(run_id) = &filters.run_id {
+        parts.push(col(schema::RUN_ID).eq(lit(run_id.as_str())));
     }
     parts.into_iter().reduce(Expr::and)
 }

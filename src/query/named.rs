@@ -13,6 +13,10 @@ pub enum NamedQuery {
     FailuresByTest,
     TraceSpans,
     PipelineSpans,
+    GateDurations,
+    GateFailures,
+    GateFailedRuns,
+    ReportTaskDurations,
 }
 
 impl NamedQuery {
@@ -25,6 +29,10 @@ impl NamedQuery {
             NamedQuery::FailuresByTest => "failures_by_test",
             NamedQuery::TraceSpans => "trace_spans",
             NamedQuery::PipelineSpans => "pipeline_spans",
+            NamedQuery::GateDurations => "gate_durations",
+            NamedQuery::GateFailures => "gate_failures",
+            NamedQuery::GateFailedRuns => "gate_failed_runs",
+            NamedQuery::ReportTaskDurations => "report_task_durations",
         }
     }
 
@@ -39,6 +47,12 @@ impl NamedQuery {
             NamedQuery::FailuresByTest => include_str!("../../queries/failures_by_test.sql"),
             NamedQuery::TraceSpans => include_str!("../../queries/trace_spans.sql"),
             NamedQuery::PipelineSpans => include_str!("../../queries/pipeline_spans.sql"),
+            NamedQuery::GateDurations => include_str!("../../queries/gate_durations.sql"),
+            NamedQuery::GateFailures => include_str!("../../queries/gate_failures.sql"),
+            NamedQuery::GateFailedRuns => include_str!("../../queries/gate_failed_runs.sql"),
+            NamedQuery::ReportTaskDurations => {
+                include_str!("../../queries/report_task_durations.sql")
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ mod catalog;
 mod encode_legacy;
 mod encode_otlp;
 mod files;
+pub mod history;
 mod pipeline_jenkins;
 mod pipeline_main;
 mod pipeline_release;

@@ -1,0 +1,24 @@
+-- gate_durations: one row per successful execution of a pipeline, task, step or test,
+-- with its duration, for the gate's duration-regression rule (p50/p95 and the
+-- Mann-Whitney test are computed in Rust over these samples: see src/gate/rules.rs).
+--
+-- Only successful executions count: a failing test that runs into a timeout, or a task
+-- cut short by an earlier failure, would otherwise read as a duration change.
+--   kind     pipeline | task | step | test
+--   subject  the pipeline, task or test name; for a step, "<task> / <step span name>"
+SELECT
+    role AS kind,
+    COALESCE(pipeline, '') AS pipeline,
+    CASE role
+        WHEN 'pipeline' THEN COALESCE(pipeline, name)
+        WHEN 'task' THEN task
+        WHEN 'step' THEN COALESCE(task, '') || ' / ' || name
+        WHEN 'test' THEN test
+    END AS subject,
+    duration_ns
+FROM spans
+WHERE role IN ('pipeline', 'task', 'step', 'test')
+    AND status <> 'error'
+    AND (outcome = 'pass' OR (role = 'step' AND outcome IS NULL))
+    AND (role <> 'task' OR task IS NOT NULL)
+    AND (role <> 'test' OR test IS NOT NULL);

@@ -1,0 +1,255 @@
+//! Triage of failed current runs: for every failure, the answer to "is this me?".
+//!
+//! - **known_flaky**: a failed test that is flaky in the baseline — not your change.
+//! - **new**: a failed test that is not flaky in the baseline, or a task that failed
+//!   (`fail`) with no failed test below it (a compile error) — likely your change.
+//! - **platform**: the CI system failed: a task, step or run with result `error`,
+//!   `cancel` or `timeout`, a failed task or step whose name says runner, checkout,
+//!   clone, fetch, setup, provision, cache, artifact or docker pull, or a failed run in
+//!   which nothing below the pipeline failed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::measures::{FailedSpan, WindowMeasures};
+
+/// The verdict on one failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    KnownFlaky,
+    New,
+    Platform,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::KnownFlaky => "known_flaky",
+            Category::New => "new",
+            Category::Platform => "platform",
+        }
+    }
+}
+
+/// One triaged failure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TriageItem {
+    /// The run id (or trace id when the run has none) and attempt.
+    pub run: String,
+    pub attempt: Option<i64>,
+    pub pipeline: String,
+    /// `test`, `task`, `step` or `pipeline`.
+    pub kind: String,
+    pub subject: String,
+    pub category: Category,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+const PLATFORM_WORDS: [&str; 11] = [
+    "runner",
+    "checkout",
+    "clone",
+    "fetch",
+    "setup",
+    "set up",
+    "provision",
+    "cache",
+    "artifact",
+    "docker pull",
+    "git",
+];
+
+fn platform_name(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    PLATFORM_WORDS.iter().any(|w| {
+        if *w == "git" {
+            lower
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|t| t == "git")
+        } else {
+            lower.contains(w)
+        }
+    })
+}
+
+/// Triage of every failed run in `current`, judged against `baseline`.
+pub fn triage(baseline: &WindowMeasures, current: &WindowMeasures) -> Vec<TriageItem> {
+    let mut by_trace: BTreeMap<&str, Vec<&FailedSpan>> = BTreeMap::new();
+    for span in &current.failed_spans {
+        by_trace
+            .entry(span.trace_id.as_str())
+            .or_default()
+            .push(span);
+    }
+    let mut items = Vec::new();
+    for spans in by_trace.values() {
+        items.extend(triage_run(baseline, spans));
+    }
+    items
+}
+
+fn triage_run(baseline: &WindowMeasures, spans: &[&FailedSpan]) -> Vec<TriageItem> {
+    let Some(first) = spans.first() else {
+        return Vec::new();
+    };
+    let item =
+        |span: &FailedSpan, kind: &str, subject: &str, category, reason: String| TriageItem {
+            run: first.run.clone(),
+            attempt: first.attempt,
+            pipeline: first.pipeline.clone(),
+            kind: kind.to_string(),
+            subject: subject.to_string(),
+            category,
+            reason: match &span.status_message {
+                Some(m) if !m.is_empty() => format!("{reason}: {m}"),
+                _ => reason,
+            },
+        };
+    let mut items = Vec::new();
+    let failed_tests: Vec<&FailedSpan> = spans
+        .iter()
+        .copied()
+        .filter(|s| s.role == "test" && s.test.is_some())
+        .collect();
+    let mut seen_tests = std::collections::BTreeSet::new();
+    for span in &failed_tests {
+        let Some(test) = span.test.as_deref() else {
+            continue;
+        };
+        if !seen_tests.insert(test) {
+            continue;
+        }
+        let (category, reason) = if baseline.flaky.contains(test) {
+            (
+                Category::KnownFlaky,
+                "flaky in the baseline (passes and fails on one commit)".to_string(),
+            )
+        } else {
+            let base = baseline.tests.get(test).copied().unwrap_or_default();
+            let why = if base.runs == 0 {
+                "not run in the baseline".to_string()
+            } else {
+                format!(
+                    "{} of {} baseline executions failed",
+                    base.failed, base.runs
+                )
+            };
+            (Category::New, format!("not flaky in the baseline; {why}"))
+        };
+        items.push(item(span, "test", test, category, reason));
+    }
+    let tasks_with_failed_tests: std::collections::BTreeSet<&str> = failed_tests
+        .iter()
+        .filter_map(|s| s.task.as_deref())
+        .collect();
+
+    for span in spans.iter().copied() {
+        if !matches!(span.role.as_str(), "task" | "step" | "stage") {
+            continue;
+        }
+        let name = span.task.as_deref().unwrap_or(&span.name);
+        let subject = if span.role == "step" {
+            format!("{name} / {}", span.name)
+        } else {
+            name.to_string()
+        };
+        let outcome = span
+            .outcome
+            .as_deref()
+            .unwrap_or(if span.status == "error" {
+                "error status"
+            } else {
+                "unknown"
+            });
+        if matches!(outcome, "error" | "cancel" | "timeout") {
+            let reason = format!("{} result '{outcome}'", span.role);
+            items.push(item(span, &span.role, &subject, Category::Platform, reason));
+        } else if platform_name(&span.name) || platform_name(name) {
+            let reason = format!("{} of the CI platform failed", span.role);
+            items.push(item(span, &span.role, &subject, Category::Platform, reason));
+        } else if span.role == "task"
+            && failed_tests.is_empty()
+            && !tasks_with_failed_tests.contains(name)
+        {
+            let reason = "task failed with no failed test (a build or lint error?)".to_string();
+            items.push(item(span, "task", &subject, Category::New, reason));
+        }
+    }
+
+    if items.is_empty() {
+        let reason = "the run failed but no task or test did".to_string();
+        items.push(item(
+            first,
+            "pipeline",
+            &first.pipeline,
+            Category::Platform,
+            reason,
+        ));
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(role: &str, name: &str, test: Option<&str>, outcome: &str) -> FailedSpan {
+        FailedSpan {
+            trace_id: "t1".into(),
+            run: "42".into(),
+            attempt: Some(1),
+            pipeline: "ci".into(),
+            role: role.into(),
+            name: name.into(),
+            task: Some(if role == "task" { name } else { "test" }.into()),
+            test: test.map(str::to_string),
+            outcome: Some(outcome.into()),
+            status: "error".into(),
+            status_message: None,
+        }
+    }
+
+    #[test]
+    fn known_flaky_new_and_platform() {
+        let mut baseline = WindowMeasures::default();
+        baseline.flaky.insert("test_flaky".into());
+        let mut current = WindowMeasures {
+            failed_spans: vec![
+                span("pipeline", "ci", None, "fail"),
+                span("task", "test", None, "fail"),
+                span("test", "test_flaky", Some("test_flaky"), "fail"),
+                span("test", "test_new", Some("test_new"), "fail"),
+            ],
+            ..WindowMeasures::default()
+        };
+        let items = triage(&baseline, &current);
+        let got: Vec<(&str, Category)> = items
+            .iter()
+            .map(|i| (i.subject.as_str(), i.category))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("test_flaky", Category::KnownFlaky),
+                ("test_new", Category::New)
+            ]
+        );
+
+        current.failed_spans = vec![
+            span("pipeline", "ci", None, "fail"),
+            span("task", "checkout", None, "fail"),
+        ];
+        let items = triage(&baseline, &current);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].category, Category::Platform);
+        assert_eq!(items[0].subject, "checkout");
+
+        current.failed_spans = vec![span("pipeline", "ci", None, "cancel")];
+        let items = triage(&baseline, &current);
+        assert_eq!(items[0].category, Category::Platform);
+        assert_eq!(items[0].kind, "pipeline");
+    }
+}

@@ -1,0 +1,278 @@
+//! `pipescope gate` through the binary, on controlled histories (`synth::history`):
+//! a planted regression fails naming it, quiet histories pass across seeds, thin data
+//! never fails, and failed runs are triaged as known flaky, new or platform.
+
+mod common;
+
+use common::Env;
+use pipescope::synth::history::{self, HistoryConfig, LastRun};
+use serde_json::Value;
+
+fn now_ns() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970");
+    now.as_nanos() as i64
+}
+
+/// A store holding the history.
+fn store(cfg: &HistoryConfig) -> Env {
+    let env = Env::new();
+    let traces = env.dir.path().join("history.jsonl");
+    std::fs::write(&traces, history::generate(cfg)).expect("write history");
+    let (code, stderr) = env.ingest(&[&traces]);
+    assert_eq!(code, 0, "ingest failed: {stderr}");
+    env
+}
+
+const WINDOWS: [&str; 4] = [
+    "--current",
+    "branch=feature/x,since=3d",
+    "--baseline",
+    "branch=main,since=15d",
+];
+
+/// Runs the gate with `--format json`: (exit code, document).
+fn gate(env: &Env, extra: &[&str]) -> (i32, Value, String) {
+    let mut args = vec!["gate", "--format", "json"];
+    args.extend(extra);
+    let (code, stdout, stderr) = env.run(&args);
+    let doc = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+    (code, doc, stderr)
+}
+
+fn violations(doc: &Value) -> Vec<(String, String, String)> {
+    doc["violations"]
+        .as_array()
+        .map(|vs| {
+            vs.iter()
+                .map(|v| {
+                    (
+                        v["rule"].as_str().unwrap_or("").to_string(),
+                        v["subject"]["kind"].as_str().unwrap_or("").to_string(),
+                        v["subject"]["name"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn planted_duration_regression_fails_naming_the_task() {
+    let mut cfg = HistoryConfig::quiet(1, now_ns());
+    cfg.slow_task = Some(("build".into(), 1.6));
+    let env = store(&cfg);
+    let (code, doc, stderr) = gate(&env, &WINDOWS);
+    assert_eq!(code, 1, "{stderr}\n{doc:#}");
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["passed"], false);
+    let found = violations(&doc);
+    assert!(
+        found.contains(&("duration_p50".into(), "task".into(), "build".into())),
+        "{found:?}"
+    );
+    let build = doc["violations"]
+        .as_array()
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v["rule"] == "duration_p50" && v["subject"]["name"] == "build")
+        })
+        .expect("build violation");
+    let change = build["statistics"]["relative_change"].as_f64().unwrap();
+    assert!((0.45..0.75).contains(&change), "change {change}");
+    assert!(build["statistics"]["p_value"].as_f64().unwrap() < 0.001);
+    assert_eq!(build["statistics"]["test"], "mann_whitney_u");
+    // Only the build and what contains it (the pipeline) slowed down.
+    for (rule, kind, name) in &found {
+        assert!(
+            rule.starts_with("duration") && (name == "build" || kind == "pipeline"),
+            "unexpected violation {rule} {kind} {name}"
+        );
+    }
+    // --exit-zero reports without failing; the table names the rule too.
+    let mut args = WINDOWS.to_vec();
+    args.extend(["--exit-zero"]);
+    let (code, stdout, _) = env.run(&[&["gate"], args.as_slice()].concat());
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("duration_p50") && stdout.contains("FAIL"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn quiet_histories_pass_across_seeds() {
+    for seed in 0..12 {
+        let env = store(&HistoryConfig::quiet(100 + seed, now_ns()));
+        let (code, doc, stderr) = gate(&env, &WINDOWS);
+        assert_eq!(code, 0, "seed {seed}: {stderr} {:?}", violations(&doc));
+        assert_eq!(doc["current_runs"], 15);
+        assert_eq!(doc["baseline_runs"], 60);
+        // The rules did look at the data: every duration subject was checked.
+        let p50 = &doc["rules"][0];
+        assert_eq!(p50["rule"], "duration_p50");
+        assert!(p50["checked"].as_u64().unwrap() >= 10, "{p50}");
+    }
+}
+
+#[test]
+fn thin_data_never_fails() {
+    let mut cfg = HistoryConfig::quiet(3, now_ns());
+    cfg.baseline_runs = 3;
+    cfg.current_runs = 2;
+    cfg.slow_task = Some(("build".into(), 2.0));
+    cfg.new_failure_test = Some("test_checkout_total".into());
+    let env = store(&cfg);
+    let (code, doc, stderr) = gate(&env, &WINDOWS);
+    assert_eq!(code, 0, "{stderr} {:?}", violations(&doc));
+    let too_few: u64 = doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["too_few_runs"].as_u64().unwrap())
+        .sum();
+    assert!(too_few > 0, "{doc:#}");
+}
+
+#[test]
+fn failed_run_is_triaged_known_flaky_and_new() {
+    let mut cfg = HistoryConfig::quiet(4, now_ns());
+    cfg.new_failure_test = Some("test_checkout_total".into());
+    cfg.last_run = LastRun::KnownFlakyAndNew;
+    let env = store(&cfg);
+    let (code, doc, stderr) = gate(
+        &env,
+        &[
+            "--current-run",
+            history::LAST_RUN,
+            "--baseline",
+            "branch=main",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(doc["current"], "run pr-last");
+    let found = violations(&doc);
+    assert!(
+        found.contains(&(
+            "new_failure".into(),
+            "test".into(),
+            "test_checkout_total".into()
+        )),
+        "{found:?}"
+    );
+    let triage: Vec<(String, String)> = doc["triage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["subject"].as_str().unwrap().to_string(),
+                t["category"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        triage,
+        vec![
+            (history::FLAKY_TEST.to_string(), "known_flaky".to_string()),
+            ("test_checkout_total".to_string(), "new".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn platform_failure_is_triaged_as_platform() {
+    let mut cfg = HistoryConfig::quiet(5, now_ns());
+    cfg.last_run = LastRun::Platform;
+    let env = store(&cfg);
+    let (code, doc, stderr) = gate(
+        &env,
+        &[
+            "--current-run",
+            history::LAST_RUN,
+            "--baseline",
+            "branch=main",
+            "--exit-zero",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let triage = doc["triage"].as_array().unwrap();
+    assert_eq!(triage.len(), 1, "{triage:?}");
+    assert_eq!(triage[0]["category"], "platform");
+    assert_eq!(triage[0]["subject"], "checkout");
+    assert!(triage[0]["reason"].as_str().unwrap().contains("error"));
+}
+
+#[test]
+fn missing_data_and_bad_arguments_exit_2() {
+    let env = store(&HistoryConfig::quiet(6, now_ns()));
+    let (code, _, stderr) = env.run(&[
+        "gate",
+        "--current",
+        "branch=nope",
+        "--baseline",
+        "branch=main",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no pipeline runs in the current set"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = env.run(&["gate", "--current", "branch", "--baseline", "branch=main"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("key=value"), "{stderr}");
+    let (code, _, stderr) = env.run(&[
+        "gate",
+        "--current",
+        "branch=feature/x",
+        "--disable",
+        "speed",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("speed"), "{stderr}");
+}
+
+#[test]
+fn config_file_sets_thresholds_and_the_command_line_wins() {
+    let mut cfg = HistoryConfig::quiet(7, now_ns());
+    cfg.slow_task = Some(("build".into(), 1.6));
+    let env = store(&cfg);
+    let config = env.dir.path().join("pipescope.toml");
+    std::fs::write(&config, "[gate]\np50_increase = 1.0\np95_increase = 1.0\n").unwrap();
+    let config = config.display().to_string();
+    let mut args = WINDOWS.to_vec();
+    args.extend(["--config", &config]);
+    let (code, doc, stderr) = gate(&env, &args);
+    assert_eq!(code, 0, "{stderr} {:?}", violations(&doc));
+    args.extend(["--p50-increase", "0.2"]);
+    let (code, doc, _) = gate(&env, &args);
+    assert_eq!(code, 1);
+    assert!(violations(&doc).iter().all(|v| v.0 == "duration_p50"));
+}
+
+#[test]
+fn github_format_writes_annotations_and_a_summary() {
+    let mut cfg = HistoryConfig::quiet(8, now_ns());
+    cfg.slow_task = Some(("build".into(), 1.6));
+    let env = store(&cfg);
+    let summary = env.dir.path().join("summary.md");
+    let output = env
+        .cmd()
+        .args(["gate", "--format", "github"])
+        .args(WINDOWS)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.lines().any(|l| l.starts_with(
+            "::error title=pipescope gate%3A duration_p50::duration_p50: task build (ci)"
+        )),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("## pipescope gate: FAIL"), "{md}");
+    assert!(md.contains("| duration\\_p50 |"), "{md}");
+}
