@@ -14,6 +14,7 @@ pub mod cli;
 pub mod ingest;
 pub mod model;
 pub mod query;
+pub mod receive;
 pub mod report;
 pub mod source;
 pub mod store;
