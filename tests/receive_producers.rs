@@ -261,3 +261,71 @@ fn a_conftest_exporting_over_grpc_stores_test_execute_rows() {
         assert_eq!(col(row, "branch"), "release");
     }
 }
+
+/// Exports one span with the SDK's exporter over `protocol`, with `OTEL_EXPORTER_OTLP_HEADERS`
+/// set to `headers`; prints the export result.
+const EXPORT_ONE: &str = r#"
+import sys
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+protocol, endpoint = sys.argv[1], sys.argv[2]
+if protocol == "grpc":
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    exporter = OTLPSpanExporter(endpoint=endpoint, insecure=True, timeout=5)
+else:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    exporter = OTLPSpanExporter(endpoint=endpoint, timeout=5)
+provider = TracerProvider()
+spans = []
+class Keep(SimpleSpanProcessor):
+    def on_end(self, span):
+        spans.append(span)
+provider.add_span_processor(Keep(exporter))
+provider.get_tracer("t").start_span(f"span over {protocol}").end()
+print("RESULT", exporter.export(spans).name)
+"#;
+
+#[test]
+fn both_exporters_need_the_bearer_token_when_one_is_set() {
+    let Some(python) = python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("store");
+    let receiver = Receiver::start_with_env(
+        &data,
+        &["--token-env", "PS_TOKEN"],
+        &[("PS_TOKEN", "t0ken")],
+    );
+    let export = |protocol: &str, endpoint: String, headers: &str| {
+        let out = Command::new(&python)
+            .args(["-c", EXPORT_ONE, protocol, &endpoint])
+            .env("OTEL_EXPORTER_OTLP_HEADERS", headers)
+            .output()
+            .expect("run python");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .unwrap_or_else(|| panic!("no result: {text}{}", String::from_utf8_lossy(&out.stderr)))
+            .to_string()
+    };
+    let grpc = format!("http://{}", receiver.grpc);
+    let http = format!("http://{}/v1/traces", receiver.http);
+    assert_eq!(
+        export("grpc", grpc.clone(), "authorization=Bearer wrong"),
+        "FAILURE"
+    );
+    assert_eq!(export("http", http.clone(), ""), "FAILURE");
+    assert_eq!(
+        export("grpc", grpc, "authorization=Bearer t0ken"),
+        "SUCCESS"
+    );
+    assert_eq!(
+        export("http", http, "Authorization=Bearer t0ken"),
+        "SUCCESS"
+    );
+    receiver.stop();
+    let names: Vec<String> = sql(&data, "SELECT name FROM spans ORDER BY name")
+        .iter()
+        .map(|r| col(r, "name").to_string())
+        .collect();
+    assert_eq!(names, ["span over grpc", "span over http"]);
+}
