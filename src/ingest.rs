@@ -90,7 +90,10 @@ pub fn ingest(
     batcher.finish()
 }
 
-struct Batcher {
+/// Groups decoded spans by trace, normalises them and hands them to the store writer.
+/// `ingest` drives one per run; `receive` keeps one for its lifetime and commits it
+/// after each compaction.
+pub(crate) struct Batcher {
     writer: StoreWriter,
     normalizer: Normalizer,
     strict: bool,
@@ -103,7 +106,7 @@ struct Batcher {
 }
 
 impl Batcher {
-    fn new(writer: StoreWriter, options: &IngestOptions) -> Batcher {
+    pub(crate) fn new(writer: StoreWriter, options: &IngestOptions) -> Batcher {
         Batcher {
             writer,
             normalizer: Normalizer::new(options.conventions.clone()),
@@ -169,6 +172,24 @@ impl Batcher {
         self.buffered_count = 0;
         self.writer.write(&batch)?;
         Ok(())
+    }
+
+    /// Normalises and writes everything buffered, then makes it durable and visible.
+    /// Trace facts stay remembered for spans of the same traces arriving later, up to
+    /// `max_traces` traces (a long-running receiver must not grow without bound).
+    pub(crate) fn commit(&mut self, max_traces: usize) -> anyhow::Result<WriteStats> {
+        self.flush()?;
+        let stats = self.writer.commit()?;
+        if self.facts.len() > max_traces {
+            self.facts.clear();
+            self.traces.clear();
+        }
+        Ok(stats)
+    }
+
+    /// Problems seen so far (the first few) and how many were skipped in all.
+    pub(crate) fn skipped_count(&self) -> u64 {
+        self.summary.skipped
     }
 
     fn finish(mut self) -> anyhow::Result<IngestSummary> {

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod model;
 pub mod nightly;
 pub mod query;
+pub mod receive;
 pub mod report;
 pub mod source;
 pub mod store;

@@ -8,6 +8,7 @@ pub mod failures;
 pub mod flaky;
 pub mod gate;
 pub mod ingest;
+pub mod receive;
 pub mod report;
 pub mod sql;
 pub mod synth;
@@ -57,6 +58,8 @@ pub enum Command {
     Failures(failures::Args),
     /// Ad hoc SQL over the `spans` table and the views of queries/views.sql.
     Sql(sql::Args),
+    /// Serve OTLP/HTTP and OTLP/gRPC: CI jobs export spans here, stored durably.
+    Receive(receive::Args),
     /// Ingest bundled sample data into a temporary store and print a short report.
     Demo(demo::Args),
     /// Generate synthetic CI traces with planted flaky tests, bottlenecks and failures.
@@ -80,6 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bottlenecks(args) => runtime.block_on(bottlenecks::run(args, &data)),
         Command::Failures(args) => runtime.block_on(failures::run(args, &data)),
         Command::Sql(args) => runtime.block_on(sql::run(args, &data)),
+        Command::Receive(args) => runtime.block_on(receive::run(args, &data)),
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Synth(args) => synth::run(args),
         Command::Gate(args) => runtime.block_on(gate::run(args, &data)),

@@ -1,0 +1,279 @@
+//! OTLP/HTTP: `POST /v1/traces` with a protobuf or JSON body (by `Content-Type`),
+//! optionally gzip-compressed (`Content-Encoding`), answered as the OTLP
+//! specification says: 200 with an `ExportTraceServiceResponse` (carrying
+//! `partial_success` when spans were rejected) once the spans are durable; 400 with a
+//! `google.rpc.Status` naming the reason for an undecodable body; 413 over the size
+//! limit; 415 for another content type or encoding; 401 without the bearer token;
+//! 429 / 503 with `Retry-After` when the write path is full or failing.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
+};
+use prost::Message as _;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::body::{self, BodyError, Checked};
+use super::durable::Submitted;
+use super::wal::BodyKind;
+use super::{Shared, bearer_ok};
+
+/// Seconds clients are asked to wait when the write path is full.
+pub const RETRY_AFTER_SECS: u64 = 1;
+
+/// `google.rpc.Status`, the body of OTLP/HTTP error responses.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RpcStatus {
+    #[prost(int32, tag = "1")]
+    pub code: i32,
+    #[prost(string, tag = "2")]
+    pub message: String,
+}
+
+/// Accepts connections until `shutdown` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, _peer): (_, SocketAddr) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("OTLP/HTTP accept failed: {e}");
+                    continue;
+                }
+            },
+            _ = shutdown.changed() => return,
+        };
+        let shared = shared.clone();
+        let mut stop = shutdown.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(handle(req, &shared).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!("OTLP/HTTP connection: {e}");
+                    }
+                }
+                _ = stop.changed() => {
+                    // Finish the request in progress, then close the connection.
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+}
+
+/// Answers one request.
+pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    let response = answer(req, shared).await;
+    match response.status() {
+        StatusCode::OK => {}
+        StatusCode::TOO_MANY_REQUESTS => shared.stats.busy(),
+        _ => shared.stats.refused(),
+    }
+    response
+}
+
+async fn answer(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    if req.uri().path() != "/v1/traces" {
+        return plain(StatusCode::NOT_FOUND, "only /v1/traces is served here");
+    }
+    if req.method() != Method::POST {
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "use POST");
+    }
+    let headers = req.headers();
+    let auth = headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if !bearer_ok(shared.token.as_deref(), auth) {
+        return plain(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+    }
+    let media = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let kind = match media.as_str() {
+        "application/x-protobuf" | "application/protobuf" => BodyKind::Proto,
+        "application/json" => BodyKind::Json,
+        other => {
+            return plain(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &format!(
+                    "Content-Type '{other}' is not supported: use application/x-protobuf or application/json"
+                ),
+            );
+        }
+    };
+    let gzip = match headers.get(CONTENT_ENCODING).and_then(|v| v.to_str().ok()) {
+        None => false,
+        Some(e) if e.eq_ignore_ascii_case("identity") => false,
+        Some(e) if e.eq_ignore_ascii_case("gzip") => true,
+        Some(other) => {
+            return status(
+                kind,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                &format!("Content-Encoding '{other}' is not supported: use gzip or none"),
+            );
+        }
+    };
+    let limit = shared.max_body_bytes;
+    let announced = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return too_large(kind, limit);
+    }
+    let raw = match Limited::new(req.into_body(), limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(kind, limit),
+        Err(e) => {
+            return status(
+                kind,
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the body: {e}"),
+            );
+        }
+    };
+    let body = if gzip {
+        match body::gunzip(&raw, limit) {
+            Ok(b) => b,
+            Err(BodyError::TooLarge { .. }) => return too_large(kind, limit),
+            Err(e) => return status(kind, StatusCode::BAD_REQUEST, &e.to_string()),
+        }
+    } else {
+        raw.to_vec()
+    };
+    let checked = match body::check(kind, &body) {
+        Ok(c) => c,
+        Err(e) => return status(kind, StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    if checked.accepted > 0 {
+        match shared.durable.submit(kind, body, checked.accepted).await {
+            Submitted::Durable => {}
+            Submitted::Busy => {
+                return retry_later(
+                    kind,
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "the write path is full; retry later",
+                );
+            }
+            Submitted::Failed(why) => {
+                return retry_later(kind, StatusCode::SERVICE_UNAVAILABLE, &why);
+            }
+        }
+    }
+    shared.stats.rejected_spans(checked.rejected);
+    success(kind, &checked)
+}
+
+fn success(kind: BodyKind, checked: &Checked) -> Response<Full<Bytes>> {
+    let partial = (checked.rejected > 0).then(|| ExportTracePartialSuccess {
+        rejected_spans: i64::try_from(checked.rejected).unwrap_or(i64::MAX),
+        error_message: checked.first_problem.clone().unwrap_or_default(),
+    });
+    let body = match kind {
+        BodyKind::Proto => ExportTraceServiceResponse {
+            partial_success: partial,
+        }
+        .encode_to_vec(),
+        BodyKind::Json => {
+            let doc = match partial {
+                Some(p) => serde_json::json!({"partialSuccess": {
+                    "rejectedSpans": p.rejected_spans,
+                    "errorMessage": p.error_message,
+                }}),
+                None => serde_json::json!({}),
+            };
+            doc.to_string().into_bytes()
+        }
+    };
+    respond(StatusCode::OK, content_type(kind), body)
+}
+
+fn too_large(kind: BodyKind, limit: usize) -> Response<Full<Bytes>> {
+    status(
+        kind,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &BodyError::TooLarge { limit }.to_string(),
+    )
+}
+
+fn retry_later(kind: BodyKind, code: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    let mut response = status(kind, code, message);
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    response
+}
+
+/// An error answered with a `google.rpc.Status` in the request's encoding.
+fn status(kind: BodyKind, code: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    let rpc_code = match code {
+        StatusCode::BAD_REQUEST => 3,          // INVALID_ARGUMENT
+        StatusCode::TOO_MANY_REQUESTS => 8,    // RESOURCE_EXHAUSTED
+        StatusCode::SERVICE_UNAVAILABLE => 14, // UNAVAILABLE
+        StatusCode::PAYLOAD_TOO_LARGE => 8,
+        _ => 2, // UNKNOWN
+    };
+    let body = match kind {
+        BodyKind::Proto => RpcStatus {
+            code: rpc_code,
+            message: message.to_string(),
+        }
+        .encode_to_vec(),
+        BodyKind::Json => serde_json::json!({"code": rpc_code, "message": message})
+            .to_string()
+            .into_bytes(),
+    };
+    respond(code, content_type(kind), body)
+}
+
+fn plain(code: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    respond(
+        code,
+        "text/plain; charset=utf-8",
+        format!("{message}\n").into_bytes(),
+    )
+}
+
+fn content_type(kind: BodyKind) -> &'static str {
+    match kind {
+        BodyKind::Proto => "application/x-protobuf",
+        BodyKind::Json => "application/json",
+    }
+}
+
+fn respond(code: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = code;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
