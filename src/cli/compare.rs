@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::analysis::{CommonArgs, print};
 use super::flaky;
-use crate::query::compare::{CompareRow, compare, executions_from_tree};
+use crate::query::compare::{COLUMNS, CompareRow, compare, executions_from_tree};
 use crate::query::{Engine, load};
 use crate::report::Rows;
 
@@ -59,10 +59,7 @@ pub fn to_rows(rows: &[CompareRow]) -> anyhow::Result<Rows> {
         .iter()
         .map(serde_json::to_value)
         .collect::<Result<_, _>>()?;
-    let columns: Vec<String> = match objects.first() {
-        Some(Value::Object(first)) => first.keys().cloned().collect(),
-        _ => COLUMNS.iter().map(|c| c.to_string()).collect(),
-    };
+    let columns: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
     let rows = objects
         .iter()
         .map(|o| {
@@ -74,23 +71,6 @@ pub fn to_rows(rows: &[CompareRow]) -> anyhow::Result<Rows> {
         .collect();
     Ok(Rows { columns, rows })
 }
-
-const COLUMNS: [&str; 14] = [
-    "test",
-    "span",
-    "pass_count",
-    "fail_count",
-    "pass_p50_ms",
-    "fail_p50_ms",
-    "pass_mean_ms",
-    "fail_mean_ms",
-    "delta_ms",
-    "pass_error_rate",
-    "fail_error_rate",
-    "signal",
-    "detail",
-    "p_value",
-];
 
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     let engine = args.common.engine(data).await?;

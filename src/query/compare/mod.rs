@@ -42,6 +42,25 @@ pub enum Signal {
     SelfDuration,
 }
 
+/// The fields of a [`CompareRow`], in order: the JSON contract of `pipescope compare`.
+pub const COLUMNS: [&str; 15] = [
+    "test",
+    "span",
+    "pass_count",
+    "fail_count",
+    "pass_p50_ms",
+    "fail_p50_ms",
+    "pass_mean_ms",
+    "fail_mean_ms",
+    "delta_ms",
+    "pass_error_rate",
+    "fail_error_rate",
+    "signal",
+    "detail",
+    "p_value",
+    "effect",
+];
+
 /// One candidate cause. Field names are part of the JSON output contract.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CompareRow {

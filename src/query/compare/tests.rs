@@ -278,23 +278,7 @@ fn rows_serialise_with_the_contract_field_names() {
         .as_object()
         .map(|o| o.keys().map(String::as_str).collect())
         .unwrap_or_default();
-    let mut expected = vec![
-        "test",
-        "span",
-        "pass_count",
-        "fail_count",
-        "pass_p50_ms",
-        "fail_p50_ms",
-        "pass_mean_ms",
-        "fail_mean_ms",
-        "delta_ms",
-        "pass_error_rate",
-        "fail_error_rate",
-        "signal",
-        "detail",
-        "p_value",
-        "effect",
-    ];
+    let mut expected = COLUMNS.to_vec();
     expected.sort_unstable();
     let mut keys = keys;
     keys.sort_unstable();
