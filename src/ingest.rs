@@ -8,6 +8,8 @@
 //! table so that spans stored by an earlier ingest get them too (at query time).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 
@@ -27,6 +29,9 @@ pub struct IngestOptions {
     /// Spans buffered before they are normalised and handed to the store.
     pub batch_spans: usize,
     pub conventions: Conventions,
+    /// Counts spans as they are decoded, for a progress display that must move inside
+    /// one large file (the per-input callback of [`ingest`] fires between files).
+    pub spans_seen: Option<Arc<AtomicU64>>,
 }
 
 impl Default for IngestOptions {
@@ -36,6 +41,7 @@ impl Default for IngestOptions {
             strict: false,
             batch_spans: 200_000,
             conventions: Conventions::builtin(),
+            spans_seen: None,
         }
     }
 }
@@ -103,6 +109,7 @@ pub(crate) struct Batcher {
     facts: HashMap<String, TraceFacts>,
     traces: HashSet<String>,
     summary: IngestSummary,
+    spans_seen: Option<Arc<AtomicU64>>,
 }
 
 impl Batcher {
@@ -117,6 +124,7 @@ impl Batcher {
             facts: HashMap::new(),
             traces: HashSet::new(),
             summary: IngestSummary::default(),
+            spans_seen: options.spans_seen.clone(),
         }
     }
 
@@ -203,6 +211,9 @@ impl Batcher {
 impl SpanSink for Batcher {
     fn span(&mut self, span: Span) -> anyhow::Result<()> {
         self.summary.spans_read += 1;
+        if let Some(seen) = &self.spans_seen {
+            seen.fetch_add(1, Ordering::Relaxed);
+        }
         if !self.traces.contains(&span.trace_id) {
             self.traces.insert(span.trace_id.clone());
         }

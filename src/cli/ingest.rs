@@ -6,6 +6,8 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -53,6 +55,7 @@ pub fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         strict: args.strict,
         batch_spans: args.batch_spans,
         conventions,
+        spans_seen: None,
     };
     let summary = ingest_paths(data, &args.paths, &options)?;
     Ok(if summary.skipped > 0 {
@@ -73,11 +76,27 @@ pub fn ingest_paths(
         .with_context(|| format!("cannot open the store at {}", data.display()))?;
     let started = Instant::now();
     let bar = progress_bar(inputs.len() as u64);
-    let summary = ingest(&store, &inputs, options, &mut |name, summary| {
-        bar.set_message(format!("{} spans — {name}", summary.spans_read));
-        bar.inc(1);
-    })?;
+    let seen = Arc::new(AtomicU64::new(0));
+    let options = IngestOptions {
+        spans_seen: Some(seen.clone()),
+        ..options.clone()
+    };
+    // The bar moves inside a large file too: a ticker reads the span counter.
+    let ticker = (!bar.is_hidden()).then(|| {
+        let (bar, seen) = (bar.clone(), seen.clone());
+        std::thread::spawn(move || {
+            while !bar.is_finished() {
+                bar.set_message(format!("{} spans", seen.load(Ordering::Relaxed)));
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        })
+    });
+    let result = ingest(&store, &inputs, &options, &mut |_, _| bar.inc(1));
     bar.finish_and_clear();
+    if let Some(ticker) = ticker {
+        let _ = ticker.join();
+    }
+    let summary = result?;
     report(&summary, started.elapsed().as_secs_f64());
     Ok(summary)
 }
@@ -87,7 +106,10 @@ fn progress_bar(inputs: u64) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(inputs);
-    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} files {msg}") {
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} files, {msg} ({elapsed})")
+    {
         bar.set_style(style);
     }
     bar
