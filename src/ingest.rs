@@ -89,7 +89,10 @@ pub fn ingest(
     batcher.finish()
 }
 
-struct Batcher {
+/// The store end of a pipeline: a [`SpanSink`] that groups spans by trace,
+/// normalises them and writes them to a [`StoreWriter`]. `ingest` feeds it from files;
+/// `pull` feeds it spans fetched over HTTP and commits after each time window.
+pub struct Batcher {
     writer: StoreWriter,
     normalizer: Normalizer,
     strict: bool,
@@ -102,7 +105,9 @@ struct Batcher {
 }
 
 impl Batcher {
-    fn new(writer: StoreWriter, options: &IngestOptions) -> Batcher {
+    /// A batcher writing through `writer`, with `options`' conventions, batch size and
+    /// strictness (the format option is not used here).
+    pub fn new(writer: StoreWriter, options: &IngestOptions) -> Batcher {
         Batcher {
             writer,
             normalizer: Normalizer::new(options.conventions.clone()),
@@ -169,7 +174,17 @@ impl Batcher {
         Ok(())
     }
 
-    fn finish(mut self) -> anyhow::Result<IngestSummary> {
+    /// Normalises and writes what is buffered and makes everything so far durable;
+    /// returns the running summary.
+    pub fn commit(&mut self) -> anyhow::Result<&IngestSummary> {
+        self.flush()?;
+        self.summary.write = self.writer.commit()?;
+        self.summary.traces = self.traces.len() as u64;
+        Ok(&self.summary)
+    }
+
+    /// Commits and releases the store.
+    pub fn finish(mut self) -> anyhow::Result<IngestSummary> {
         self.flush()?;
         self.summary.write = self.writer.finish()?;
         self.summary.traces = self.traces.len() as u64;

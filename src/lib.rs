@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod ingest;
 pub mod model;
+pub mod pull;
 pub mod query;
 pub mod report;
 pub mod source;

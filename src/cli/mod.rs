@@ -7,6 +7,7 @@ pub mod demo;
 pub mod failures;
 pub mod flaky;
 pub mod ingest;
+pub mod pull;
 pub mod sql;
 pub mod synth;
 pub mod time;
@@ -45,6 +46,8 @@ pub struct Cli {
 pub enum Command {
     /// Read trace files (OTLP JSON/protobuf, Jaeger, Zipkin) into the store.
     Ingest(ingest::Args),
+    /// Fetch CI traces from Jaeger, Grafana Tempo or Zipkin into the store, incrementally.
+    Pull(pull::Args),
     /// Tests that pass and fail on the same commit, ranked by evidence.
     Flaky(flaky::Args),
     /// Why a test fails: its child spans in passing vs failing runs, likely cause first.
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = cli.data;
     match cli.command {
         Command::Ingest(args) => ingest::run(args, &data),
+        Command::Pull(args) => runtime.block_on(pull::run(args, &data)),
         Command::Flaky(args) => runtime.block_on(flaky::run(args, &data)),
         Command::Compare(args) => runtime.block_on(compare::run(args, &data)),
         Command::Bottlenecks(args) => runtime.block_on(bottlenecks::run(args, &data)),
