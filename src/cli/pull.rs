@@ -175,7 +175,11 @@ fn http_client(common: &Common, extra: Vec<(String, String)>) -> anyhow::Result<
             (None, Some(var)) => Some(env_secret(var)?),
             _ => None,
         },
-        basic: common.basic_auth_env.as_deref().map(env_secret).transpose()?,
+        basic: common
+            .basic_auth_env
+            .as_deref()
+            .map(env_secret)
+            .transpose()?,
     };
     let mut headers = auth_headers(&auth);
     headers.extend(common.headers.iter().cloned());
@@ -347,7 +351,11 @@ fn report(backend: &Backend, s: &PullSummary, seconds: f64) {
         "pulled {} {} {range}{}: {} windows ({} searches), {} traces, {} spans, {} stored, {} already stored, {} still running, {} requests, {} retries, {} failures ({:.1}s, {:.0} traces/s)",
         backend.name(),
         backend.query_key(),
-        if s.resumed { " (from the checkpoint)" } else { "" },
+        if s.resumed {
+            " (from the checkpoint)"
+        } else {
+            ""
+        },
         s.windows_done,
         s.searches,
         s.traces,

@@ -52,7 +52,9 @@ pub enum CheckpointError {
     },
     #[error("{path}: not a pipescope checkpoint: {message} (delete it to pull from --start)")]
     Corrupt { path: PathBuf, message: String },
-    #[error("{path}: checkpoint version {found}, this pipescope reads version {CHECKPOINT_VERSION}")]
+    #[error(
+        "{path}: checkpoint version {found}, this pipescope reads version {CHECKPOINT_VERSION}"
+    )]
     Version { path: PathBuf, found: u32 },
 }
 
@@ -164,6 +166,11 @@ mod tests {
         let err = load(&path).unwrap_err().to_string();
         assert!(err.contains("version 9") && err.contains("c.json"), "{err}");
         fs::write(&path, b"{not json").unwrap();
-        assert!(load(&path).unwrap_err().to_string().contains("not a pipescope checkpoint"));
+        assert!(
+            load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("not a pipescope checkpoint")
+        );
     }
 }

@@ -8,7 +8,10 @@ use crate::model::Span;
 /// Whether a trace looks unfinished: it has no root span (the pipeline span has not
 /// been exported yet), or a root span without an end time.
 pub fn still_running(spans: &[Span]) -> bool {
-    let mut roots = spans.iter().filter(|s| s.parent_span_id.is_none()).peekable();
+    let mut roots = spans
+        .iter()
+        .filter(|s| s.parent_span_id.is_none())
+        .peekable();
     roots.peek().is_none() || roots.any(|s| s.end_ns <= 0)
 }
 
@@ -40,7 +43,13 @@ mod tests {
     #[test]
     fn a_trace_without_its_root_is_running() {
         assert!(still_running(&[span("b", Some("a"), 5)]));
-        assert!(!still_running(&[span("a", None, 9), span("b", Some("a"), 5)]));
-        assert!(still_running(&[span("a", None, 0), span("b", Some("a"), 5)]));
+        assert!(!still_running(&[
+            span("a", None, 9),
+            span("b", Some("a"), 5)
+        ]));
+        assert!(still_running(&[
+            span("a", None, 0),
+            span("b", Some("a"), 5)
+        ]));
     }
 }

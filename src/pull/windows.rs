@@ -76,7 +76,10 @@ mod tests {
         let Split::Halves(a, b) = split(w, 10, 10, 1) else {
             panic!("expected halves");
         };
-        assert_eq!((a.start_ns, a.end_ns, b.start_ns, b.end_ns), (0, 50, 50, 100));
+        assert_eq!(
+            (a.start_ns, a.end_ns, b.start_ns, b.end_ns),
+            (0, 50, 50, 100)
+        );
         assert_eq!(split(w, 10, 10, 60), Split::Partial);
     }
 }

@@ -144,7 +144,12 @@ mod tests {
 
     #[test]
     fn html_is_malformed_not_empty() {
-        let err = decode_body(BodyKind::Jaeger, b"<html>502</html>", "u", SourceKind::Jaeger);
+        let err = decode_body(
+            BodyKind::Jaeger,
+            b"<html>502</html>",
+            "u",
+            SourceKind::Jaeger,
+        );
         assert!(err.is_err());
     }
 }

@@ -191,7 +191,11 @@ pub fn redact(url: &str) -> String {
             let secret = ["token", "key", "secret", "password", "auth", "signature"]
                 .iter()
                 .any(|s| lower.contains(s));
-            let v = if secret { "***".to_string() } else { v.into_owned() };
+            let v = if secret {
+                "***".to_string()
+            } else {
+                v.into_owned()
+            };
             (k.into_owned(), v)
         })
         .collect();
@@ -269,12 +273,10 @@ impl HttpClient {
         loop {
             self.stats.requests.fetch_add(1, Ordering::Relaxed);
             let (failure, message) = match self.once(url, query, accept).await {
-                Ok(response) if (200..300).contains(&response.status) => {
-                    match parse(&response) {
-                        Ok(value) => return Ok(value),
-                        Err(message) => (Attempt::Malformed, message),
-                    }
-                }
+                Ok(response) if (200..300).contains(&response.status) => match parse(&response) {
+                    Ok(value) => return Ok(value),
+                    Err(message) => (Attempt::Malformed, message),
+                },
                 Ok(response) => (
                     Attempt::Status {
                         status: response.status,

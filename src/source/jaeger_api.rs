@@ -80,9 +80,12 @@ impl JaegerApi {
         let v3 = format!("{}/api/v3/services", self.base);
         match self.http.get(&v3, &[], "application/json", parse).await {
             Ok(services) => {
-                let _ = self
-                    .version
-                    .compare_exchange(UNKNOWN, V3, Ordering::Relaxed, Ordering::Relaxed);
+                let _ = self.version.compare_exchange(
+                    UNKNOWN,
+                    V3,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
                 Ok(services)
             }
             Err(e) if e.status() == Some(404) => {
@@ -154,7 +157,10 @@ impl JaegerApi {
             ),
         ];
         if let Some(op) = &query.operation {
-            params.push((name("query.operation_name", "query.operationName"), op.clone()));
+            params.push((
+                name("query.operation_name", "query.operationName"),
+                op.clone(),
+            ));
         }
         if !query.tags.is_empty() {
             let map: serde_json::Map<String, serde_json::Value> = query
@@ -162,14 +168,21 @@ impl JaegerApi {
                 .iter()
                 .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
                 .collect();
-            params.push(("query.attributes", serde_json::Value::Object(map).to_string()));
+            params.push((
+                "query.attributes",
+                serde_json::Value::Object(map).to_string(),
+            ));
         }
         let url = format!("{}/api/v3/traces", self.base);
         let parse = |r: &Response| {
             expect_json(r)?;
             decode_body(BodyKind::OtlpJson, &r.body, &url, SourceKind::Jaeger)
         };
-        match self.http.get(&url, &params, "application/json", parse).await {
+        match self
+            .http
+            .get(&url, &params, "application/json", parse)
+            .await
+        {
             Ok(spans) => Ok(found_traces(spans)),
             // api_v3 answers "no traces found" with 404.
             Err(e) if e.status() == Some(404) => Ok(SearchResult::default()),
@@ -201,13 +214,19 @@ impl JaegerApi {
             expect_json(r)?;
             decode_body(BodyKind::Jaeger, &r.body, &url, SourceKind::Jaeger)
         };
-        let spans = self.http.get(&url, &params, "application/json", parse).await?;
+        let spans = self
+            .http
+            .get(&url, &params, "application/json", parse)
+            .await?;
         Ok(found_traces(spans))
     }
 }
 
 fn found_traces(spans: Vec<crate::model::Span>) -> SearchResult {
-    let found: Vec<Found> = group_by_trace(spans).into_iter().map(Found::Spans).collect();
+    let found: Vec<Found> = group_by_trace(spans)
+        .into_iter()
+        .map(Found::Spans)
+        .collect();
     SearchResult {
         hits: found.len(),
         found,

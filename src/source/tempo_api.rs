@@ -96,7 +96,10 @@ impl TempoApi {
                 })
                 .collect()
         };
-        let ids = self.http.get(&url, &params, "application/json", parse).await?;
+        let ids = self
+            .http
+            .get(&url, &params, "application/json", parse)
+            .await?;
         Ok(SearchResult {
             hits: ids.len(),
             found: ids.into_iter().map(Found::Id).collect(),

@@ -61,8 +61,14 @@ impl ZipkinApi {
             expect_json(r)?;
             decode_body(BodyKind::Zipkin, &r.body, &url, SourceKind::Zipkin)
         };
-        let spans = self.http.get(&url, &params, "application/json", parse).await?;
-        let found: Vec<Found> = group_by_trace(spans).into_iter().map(Found::Spans).collect();
+        let spans = self
+            .http
+            .get(&url, &params, "application/json", parse)
+            .await?;
+        let found: Vec<Found> = group_by_trace(spans)
+            .into_iter()
+            .map(Found::Spans)
+            .collect();
         Ok(SearchResult {
             hits: found.len(),
             found,
