@@ -497,3 +497,29 @@ fn api_v3_404_means_no_traces() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains(" 0 traces"), "{stderr}");
 }
+
+/// Throughput measurement, not a check: `PIPESCOPE_BIN=… cargo test --test pull --
+/// --ignored measure --nocapture` prints the pull summary (traces/s) for the synthetic
+/// history served by a fault-free fake Tempo (search + one fetch per trace).
+#[test]
+#[ignore]
+fn measure_pull_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = synth_traces(dir.path());
+    for kind in [Kind::Tempo { v2: true }, Kind::JaegerV3] {
+        let fake = Fake::start(kind, traces.clone());
+        let env = Env::new();
+        let backend = if kind == Kind::JaegerV3 {
+            "jaeger"
+        } else {
+            "tempo"
+        };
+        let (code, _, stderr) = env.run(&pull_args(
+            backend,
+            &fake.url,
+            &["--limit", "1000", "--concurrency", "8"],
+        ));
+        assert_eq!(code, 0, "{stderr}");
+        eprintln!("{kind:?}: {stderr}");
+    }
+}
