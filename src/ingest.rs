@@ -60,6 +60,9 @@ pub struct IngestSummary {
     pub problems: Vec<Problem>,
 }
 
+/// Traces whose facts a committing batcher keeps in memory (see [`Batcher::commit`]).
+pub const MAX_REMEMBERED_TRACES: usize = 200_000;
+
 /// Problems kept for the report; the rest are only counted.
 const MAX_PROBLEMS_KEPT: usize = 50;
 
@@ -96,10 +99,11 @@ pub fn ingest(
     batcher.finish()
 }
 
-/// Groups decoded spans by trace, normalises them and hands them to the store writer.
-/// `ingest` drives one per run; `receive` keeps one for its lifetime and commits it
-/// after each compaction.
-pub(crate) struct Batcher {
+/// The store end of a pipeline: a [`SpanSink`] that groups spans by trace,
+/// normalises them and writes them to a [`StoreWriter`]. `ingest` feeds it from files;
+/// `pull` feeds it spans fetched over HTTP and commits after each time window;
+/// `receive` keeps one for its lifetime and commits it after each compaction.
+pub struct Batcher {
     writer: StoreWriter,
     normalizer: Normalizer,
     strict: bool,
@@ -113,7 +117,9 @@ pub(crate) struct Batcher {
 }
 
 impl Batcher {
-    pub(crate) fn new(writer: StoreWriter, options: &IngestOptions) -> Batcher {
+    /// A batcher writing through `writer`, with `options`' conventions, batch size and
+    /// strictness (the format option is not used here).
+    pub fn new(writer: StoreWriter, options: &IngestOptions) -> Batcher {
         Batcher {
             writer,
             normalizer: Normalizer::new(options.conventions.clone()),
@@ -182,25 +188,24 @@ impl Batcher {
         Ok(())
     }
 
-    /// Normalises and writes everything buffered, then makes it durable and visible.
-    /// Trace facts stay remembered for spans of the same traces arriving later, up to
-    /// `max_traces` traces (a long-running receiver must not grow without bound).
-    pub(crate) fn commit(&mut self, max_traces: usize) -> anyhow::Result<WriteStats> {
+    /// Normalises and writes what is buffered and makes everything so far durable;
+    /// returns the running summary. Trace facts stay remembered for spans of the same
+    /// traces arriving later, up to [`MAX_REMEMBERED_TRACES`] traces, so that a
+    /// long-running receiver does not grow without bound (the store's trace-facts
+    /// table still completes those traces at query time).
+    pub fn commit(&mut self) -> anyhow::Result<&IngestSummary> {
         self.flush()?;
-        let stats = self.writer.commit()?;
-        if self.facts.len() > max_traces {
+        self.summary.write = self.writer.commit()?;
+        self.summary.traces = self.traces.len() as u64;
+        if self.facts.len() > MAX_REMEMBERED_TRACES {
             self.facts.clear();
             self.traces.clear();
         }
-        Ok(stats)
+        Ok(&self.summary)
     }
 
-    /// Problems seen so far (the first few) and how many were skipped in all.
-    pub(crate) fn skipped_count(&self) -> u64 {
-        self.summary.skipped
-    }
-
-    fn finish(mut self) -> anyhow::Result<IngestSummary> {
+    /// Commits and releases the store.
+    pub fn finish(mut self) -> anyhow::Result<IngestSummary> {
         self.flush()?;
         self.summary.write = self.writer.finish()?;
         self.summary.traces = self.traces.len() as u64;

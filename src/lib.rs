@@ -15,6 +15,7 @@ pub mod gate;
 pub mod ingest;
 pub mod model;
 pub mod nightly;
+pub mod pull;
 pub mod query;
 pub mod receive;
 pub mod report;

@@ -8,6 +8,7 @@ pub mod failures;
 pub mod flaky;
 pub mod gate;
 pub mod ingest;
+pub mod pull;
 pub mod receive;
 pub mod report;
 pub mod sql;
@@ -48,6 +49,8 @@ pub struct Cli {
 pub enum Command {
     /// Read trace files (OTLP JSON/protobuf, Jaeger, Zipkin) into the store.
     Ingest(ingest::Args),
+    /// Fetch CI traces from Jaeger, Grafana Tempo or Zipkin into the store, incrementally.
+    Pull(Box<pull::Args>),
     /// Tests that pass and fail on the same commit, ranked by evidence.
     Flaky(flaky::Args),
     /// Why a test fails: its child spans in passing vs failing runs, likely cause first.
@@ -78,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data = cli.data;
     match cli.command {
         Command::Ingest(args) => ingest::run(args, &data),
+        Command::Pull(args) => runtime.block_on(pull::run(*args, &data)),
         Command::Flaky(args) => runtime.block_on(flaky::run(args, &data)),
         Command::Compare(args) => runtime.block_on(compare::run(args, &data)),
         Command::Bottlenecks(args) => runtime.block_on(bottlenecks::run(args, &data)),

@@ -26,9 +26,6 @@ use super::wal::{BodyKind, Segment, WalDir, read_segment};
 use crate::ingest::{Batcher, IngestOptions};
 use crate::store::{Store, StoreWriter};
 
-/// Traces whose facts the compactor remembers between batches.
-const MAX_REMEMBERED_TRACES: usize = 200_000;
-
 /// Tuning of the durable path.
 #[derive(Debug, Clone)]
 pub struct DurableOptions {
@@ -313,8 +310,9 @@ fn compact(
             body::decode(record.kind, &record.payload, &origin, batcher)?;
         }
     }
-    let write = batcher.commit(MAX_REMEMBERED_TRACES)?;
+    let summary = batcher.commit()?;
+    let (write, skipped) = (summary.write, summary.skipped);
     wal.remove(paths)?;
-    stats.compacted(write, bytes, batcher.skipped_count());
+    stats.compacted(write, bytes, skipped);
     Ok(())
 }

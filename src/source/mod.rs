@@ -4,20 +4,25 @@
 //! normalises CI conventions or touches the store.
 
 mod anyvalue;
+pub mod api;
 mod detect;
 mod enums;
 mod error;
 mod flex;
+pub mod http;
 mod ids;
 pub mod input;
 mod jaeger;
+pub mod jaeger_api;
 mod json_items;
 mod json_stream;
 mod otlp_attributes;
 mod otlp_json;
 mod otlp_proto;
 mod python_sdk;
+pub mod tempo_api;
 mod zipkin;
+pub mod zipkin_api;
 
 #[cfg(test)]
 mod proptests;

@@ -1,0 +1,383 @@
+//! `pipescope pull jaeger|tempo|zipkin`: fetch traces from a backend's query API into
+//! the store (see `crate::pull` for completeness, checkpoints and running traces).
+//!
+//! Exit status: 0 when the range was pulled completely; 2 when something was missed
+//! (requests that failed after retries, windows still full at the minimum width
+//! without `--allow-partial`) or on error.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::time::{now_ns, parse_time};
+use crate::ingest::IngestOptions;
+use crate::model::conventions::Conventions;
+use crate::pull::{Backend, PullOptions, PullSummary, pull};
+use crate::source::http::{Auth, HttpClient, HttpConfig, auth_headers};
+use crate::source::jaeger_api::{JaegerApi, JaegerQuery};
+use crate::source::tempo_api::{TempoApi, TempoQuery};
+use crate::source::zipkin_api::{ZipkinApi, ZipkinQuery};
+use crate::store::Store;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub backend: BackendArgs,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum BackendArgs {
+    /// Jaeger query service (api_v3, falling back to the v1 HTTP API).
+    Jaeger {
+        /// Service whose traces to pull (repeatable). Without it, every service matching
+        /// --service-regex is pulled.
+        #[arg(long)]
+        service: Vec<String>,
+        /// With no --service: pull the services whose name matches this regex.
+        #[arg(long, default_value = ".*")]
+        service_regex: String,
+        /// Only traces with this operation (span name).
+        #[arg(long)]
+        operation: Option<String>,
+        /// Only traces with this tag, `key=value` (repeatable).
+        #[arg(long = "tag", value_parser = parse_tag)]
+        tags: Vec<(String, String)>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Grafana Tempo (`/api/search`, then each trace by id).
+    Tempo {
+        /// TraceQL query, e.g. '{ resource.service.name = "ci" }'.
+        #[arg(long, conflicts_with = "tags")]
+        query: Option<String>,
+        /// Tag search in logfmt, e.g. 'service.name=ci cicd.pipeline.name=build'.
+        #[arg(long)]
+        tags: Option<String>,
+        /// Tenant for multi-tenant Tempo (sent as X-Scope-OrgID).
+        #[arg(long)]
+        org_id: Option<String>,
+        /// Ask for protobuf trace bodies instead of JSON.
+        #[arg(long)]
+        protobuf: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Zipkin (`/api/v2/traces`).
+    Zipkin {
+        /// Service whose traces to pull.
+        #[arg(long)]
+        service: String,
+        /// Only traces with a span of this name.
+        #[arg(long)]
+        span_name: Option<String>,
+        /// Zipkin annotation query, e.g. 'error and cicd.pipeline.name=build'.
+        #[arg(long)]
+        annotation_query: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Flags every backend shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Common {
+    /// Base URL of the backend's query API, e.g. http://localhost:16686.
+    #[arg(long)]
+    pub url: String,
+    /// Pull from this long ago (7d, 12h) or this date/time. Default: continue from the
+    /// checkpoint, or 7d on the first pull.
+    #[arg(long, conflicts_with = "start")]
+    pub since: Option<String>,
+    /// Start of the range: RFC 3339 time or date (UTC midnight).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// End of the range (default: now).
+    #[arg(long)]
+    pub end: Option<String>,
+    /// When continuing from the checkpoint, re-read this much before it (late spans).
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub overlap: Duration,
+    /// Width of the first search windows (full windows are split).
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub window: Duration,
+    /// Full windows are split down to this width and no further.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub min_window: Duration,
+    /// Results asked for per search (limit / search depth).
+    #[arg(long, default_value_t = 1000)]
+    pub limit: usize,
+    /// Do not fail when a window is still full at the minimum width (traces may be
+    /// missing); the warning is still printed.
+    #[arg(long)]
+    pub allow_partial: bool,
+    /// Bearer token (prefer --token-env: command lines are visible to other users).
+    #[arg(long, conflicts_with_all = ["token_env", "basic_auth_env"])]
+    pub token: Option<String>,
+    /// Environment variable holding a bearer token.
+    #[arg(long, conflicts_with = "basic_auth_env")]
+    pub token_env: Option<String>,
+    /// Environment variable holding `user:password` for basic authentication.
+    #[arg(long)]
+    pub basic_auth_env: Option<String>,
+    /// Extra header 'Name: value' (repeatable).
+    #[arg(long = "header", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Searches and trace fetches in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Timeout of one request (connect to last byte).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Attempts per request, the first included.
+    #[arg(long, default_value_t = 5)]
+    pub max_attempts: u32,
+    /// First retry delay (doubled per attempt, with jitter).
+    #[arg(long, default_value = "250ms", value_parser = parse_duration)]
+    pub retry_delay: Duration,
+    /// Do NOT verify TLS certificates. Only for test servers you control.
+    #[arg(long)]
+    pub insecure: bool,
+    /// A TOML conventions file adding attribute keys to the built-in ones.
+    #[arg(long, env = "PIPESCOPE_CONVENTIONS")]
+    pub conventions: Option<PathBuf>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("'{text}': {e} (e.g. 10m, 1h, 500ms)"))
+}
+
+fn parse_tag(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("'{text}': expected key=value"))
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    text.split_once(':')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| "expected 'Name: value' (value not shown)".to_string())
+}
+
+fn env_secret(var: &str) -> anyhow::Result<String> {
+    std::env::var(var).with_context(|| format!("environment variable {var} is not set"))
+}
+
+fn http_client(common: &Common, extra: Vec<(String, String)>) -> anyhow::Result<HttpClient> {
+    let auth = Auth {
+        bearer: match (&common.token, &common.token_env) {
+            (Some(t), _) => Some(t.clone()),
+            (None, Some(var)) => Some(env_secret(var)?),
+            _ => None,
+        },
+        basic: common
+            .basic_auth_env
+            .as_deref()
+            .map(env_secret)
+            .transpose()?,
+    };
+    let mut headers = auth_headers(&auth);
+    headers.extend(common.headers.iter().cloned());
+    headers.extend(extra);
+    if common.insecure {
+        eprintln!("warning: --insecure: TLS certificates are NOT verified");
+    }
+    Ok(HttpClient::new(HttpConfig {
+        timeout: common.timeout,
+        insecure: common.insecure,
+        headers,
+        max_attempts: common.max_attempts.max(1),
+        base_delay: common.retry_delay,
+        ..HttpConfig::default()
+    })?)
+}
+
+fn options(common: &Common) -> anyhow::Result<PullOptions> {
+    let now = now_ns();
+    let mut options = PullOptions::new(now);
+    let at = |text: &str| parse_time(text, now).map_err(anyhow::Error::msg);
+    if let Some(end) = &common.end {
+        options.end_ns = at(end)?;
+    }
+    options.start_ns = match (&common.start, &common.since) {
+        (Some(t), _) | (None, Some(t)) => Some(at(t)?),
+        _ => None,
+    };
+    if let Some(start) = options.start_ns
+        && start >= options.end_ns
+    {
+        bail!("the range is empty: start is not before end");
+    }
+    let ns = |d: Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
+    options.overlap_ns = ns(common.overlap);
+    options.window_ns = ns(common.window).max(1);
+    options.min_window_ns = ns(common.min_window).max(1);
+    options.limit = common.limit.max(1);
+    options.concurrency = common.concurrency.max(1);
+    options.allow_partial = common.allow_partial;
+    let conventions = match &common.conventions {
+        Some(path) => Conventions::builtin().with_user_file(path)?,
+        None => Conventions::builtin(),
+    };
+    options.ingest = IngestOptions {
+        conventions,
+        ..IngestOptions::default()
+    };
+    Ok(options)
+}
+
+pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
+    let store = Store::open(data)
+        .with_context(|| format!("cannot open the store at {}", data.display()))?;
+    let (backends, common) = match args.backend {
+        BackendArgs::Jaeger {
+            service,
+            service_regex,
+            operation,
+            tags,
+            common,
+        } => {
+            let http = http_client(&common, Vec::new())?;
+            let services = if service.is_empty() {
+                let re = regex::Regex::new(&service_regex)
+                    .with_context(|| format!("--service-regex '{service_regex}'"))?;
+                let probe = JaegerApi::new(&common.url, http.clone());
+                let all = probe.services().await.context("cannot list services")?;
+                all.into_iter().filter(|s| re.is_match(s)).collect()
+            } else {
+                service
+            };
+            if services.is_empty() {
+                bail!("no service matches --service-regex '{service_regex}'");
+            }
+            let backends = services
+                .into_iter()
+                .map(|service| Backend::Jaeger {
+                    api: JaegerApi::new(&common.url, http.clone()),
+                    query: JaegerQuery {
+                        service,
+                        operation: operation.clone(),
+                        tags: tags.clone(),
+                    },
+                })
+                .collect::<Vec<_>>();
+            (backends, common)
+        }
+        BackendArgs::Tempo {
+            query,
+            tags,
+            org_id,
+            protobuf,
+            common,
+        } => {
+            let extra = org_id
+                .map(|id| vec![("X-Scope-OrgID".to_string(), id)])
+                .unwrap_or_default();
+            let http = http_client(&common, extra)?;
+            let backend = Backend::Tempo {
+                api: TempoApi::new(&common.url, http, protobuf),
+                query: TempoQuery {
+                    traceql: query,
+                    tags,
+                },
+            };
+            (vec![backend], common)
+        }
+        BackendArgs::Zipkin {
+            service,
+            span_name,
+            annotation_query,
+            common,
+        } => {
+            let http = http_client(&common, Vec::new())?;
+            let backend = Backend::Zipkin {
+                api: ZipkinApi::new(&common.url, http),
+                query: ZipkinQuery {
+                    service,
+                    span_name,
+                    annotation_query,
+                },
+            };
+            (vec![backend], common)
+        }
+    };
+    let options = options(&common)?;
+    let mut incomplete = false;
+    for backend in &backends {
+        let started = Instant::now();
+        let bar = progress_bar();
+        let result = pull(&store, backend, &common.url, &options, &mut |s| {
+            bar.set_length(s.windows);
+            bar.set_position(s.windows_done);
+            bar.set_message(format!(
+                "{} traces, {} retries, {} failures",
+                s.traces,
+                s.retries,
+                s.failures.len()
+            ));
+        })
+        .await;
+        bar.finish_and_clear();
+        let summary = result?;
+        report(backend, &summary, started.elapsed().as_secs_f64());
+        incomplete |= summary.incomplete(options.allow_partial);
+    }
+    Ok(if incomplete {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn progress_bar() -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} windows {msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn report(backend: &Backend, s: &PullSummary, seconds: f64) {
+    let range = s.range.map(|r| r.to_string()).unwrap_or_default();
+    eprintln!(
+        "pulled {} {} {range}{}: {} windows ({} searches), {} traces, {} spans, {} stored, {} already stored, {} still running, {} requests, {} retries, {} failures ({:.1}s, {:.0} traces/s)",
+        backend.name(),
+        backend.query_key(),
+        if s.resumed {
+            " (from the checkpoint)"
+        } else {
+            ""
+        },
+        s.windows_done,
+        s.searches,
+        s.traces,
+        s.spans,
+        s.stored,
+        s.duplicates,
+        s.running,
+        s.requests,
+        s.retries,
+        s.failures.len(),
+        seconds,
+        s.traces as f64 / seconds.max(1e-9),
+    );
+    for partial in &s.partial {
+        eprintln!("warning: {partial}");
+    }
+    for failure in &s.failures {
+        eprintln!("skipped: {failure}");
+    }
+    if !s.failures.is_empty() || !s.partial.is_empty() {
+        eprintln!(
+            "hint: the checkpoint stops before the first incomplete window; run pull again to retry from there"
+        );
+    }
+}

@@ -1,0 +1,525 @@
+//! `pipescope pull` against in-process fake Jaeger, Tempo and Zipkin servers serving
+//! the synthetic test history (`synth --preset test`): with injected faults the store
+//! must end up holding exactly the server's traces, with the same analysis results as
+//! ingesting the trace files; interrupted pulls resume from their checkpoint.
+
+mod common;
+mod fake_backends;
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use fake_backends::{Fake, Fault, Kind};
+use pipescope::model::Span;
+use pipescope::source::{self, VecSink};
+use serde_json::Value;
+
+/// The binary under test: `PIPESCOPE_BIN` if set (a shared target directory can hold
+/// another checkout's binary at the default path), else cargo's.
+fn bin() -> std::path::PathBuf {
+    std::env::var_os("PIPESCOPE_BIN")
+        .map(Into::into)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("pipescope"))
+}
+
+/// A temporary store plus the binary pointed at it (as `common::Env`, with `bin()`).
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(bin());
+        cmd.env("PIPESCOPE_DATA", self.dir.path().join("store"))
+            .env_remove("PIPESCOPE_CONVENTIONS");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd().args(args).output().expect("run");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn rows(&self, args: &[&str]) -> Vec<Value> {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--format", "json"]);
+        let (code, stdout, stderr) = self.run(&all);
+        assert_eq!(code, 0, "pipescope {args:?} failed: {stderr}");
+        let doc: Value = serde_json::from_str(&stdout).expect("JSON");
+        doc["rows"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn sql(&self, query: &str) -> Vec<Value> {
+        self.rows(&["sql", query])
+    }
+
+    fn ingest(&self, path: &std::path::Path) -> (i32, String) {
+        let (code, _, stderr) = self.run(&["ingest", &path.display().to_string()]);
+        (code, stderr)
+    }
+}
+
+const START: &str = "2025-06-01";
+const END: &str = "2025-07-05";
+
+/// The synthetic history as whole traces (deduplicated), plus its directory.
+fn synth_traces(dir: &std::path::Path) -> Vec<Vec<Span>> {
+    common::synth_test_data(dir, 0);
+    let paths = vec![dir.join("traces").display().to_string()];
+    let mut sink = VecSink::default();
+    for input in source::expand_inputs(&paths).expect("inputs") {
+        let mut opened = input.open().expect("open");
+        let prefix = opened.reader.fill_buf().expect("read");
+        let format = source::detect(prefix).expect("format");
+        source::decode(format, &mut opened.reader, &opened.name, &mut sink).expect("decode");
+    }
+    assert!(sink.problems.is_empty(), "{:?}", sink.problems);
+    let mut seen = HashSet::new();
+    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+    for span in sink.spans {
+        if seen.insert((span.trace_id.clone(), span.span_id.clone())) {
+            traces.entry(span.trace_id.clone()).or_default().push(span);
+        }
+    }
+    traces.into_values().collect()
+}
+
+/// Fast retries and a short timeout so that faults cost milliseconds.
+fn pull_args<'a>(backend: &'a str, url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "pull",
+        backend,
+        "--url",
+        url,
+        "--start",
+        START,
+        "--end",
+        END,
+        "--window",
+        "2d",
+        "--retry-delay",
+        "5ms",
+        "--timeout",
+        "2s",
+        "--max-attempts",
+        "8",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// (trace id, span count) of every stored trace.
+fn stored(env: &Env) -> Vec<(String, i64)> {
+    env.sql("SELECT trace_id, count(*) AS n FROM spans GROUP BY trace_id ORDER BY trace_id")
+        .iter()
+        .map(|r| {
+            (
+                r["trace_id"].as_str().unwrap_or("").to_string(),
+                r["n"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect()
+}
+
+/// Asserts equal trace lists, showing only the differences.
+fn same_traces(got: Vec<(String, i64)>, want: Vec<(String, i64)>) {
+    let g: HashSet<_> = got.iter().cloned().collect();
+    let w: HashSet<_> = want.iter().cloned().collect();
+    let extra: Vec<_> = g.difference(&w).collect();
+    let missing: Vec<_> = w.difference(&g).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "extra {extra:?}, missing {missing:?}"
+    );
+    assert_eq!(got.len(), want.len());
+}
+
+fn expected(traces: &[Vec<Span>], service: Option<&str>) -> Vec<(String, i64)> {
+    let mut v: Vec<(String, i64)> = traces
+        .iter()
+        .filter(|t| service.is_none_or(|s| t.iter().any(|x| x.service.as_deref() == Some(s))))
+        .map(|t| (t[0].trace_id.clone(), t.len() as i64))
+        .collect();
+    v.sort();
+    v
+}
+
+fn same_analyses(a: &Env, b: &Env) {
+    for (x, y) in analyses(a).iter().zip(analyses(b).iter()) {
+        assert_eq!(x.len(), y.len());
+        for (rx, ry) in x.iter().zip(y) {
+            assert_eq!(rx, ry);
+        }
+    }
+}
+
+fn analyses(env: &Env) -> Vec<Vec<Value>> {
+    vec![
+        env.rows(&["flaky", "--all"]),
+        env.rows(&["failures", "--by", "branch"]),
+        env.rows(&["failures", "--by", "test"]),
+        env.rows(&["bottlenecks"]),
+    ]
+}
+
+/// Every transient fault, each on the first attempts of about a third of the URLs.
+fn all_faults() -> Option<(u64, Vec<Fault>)> {
+    Some((
+        3,
+        vec![
+            Fault::Unavailable,
+            Fault::CutOff,
+            Fault::Html200,
+            Fault::Slow(Duration::from_millis(2500)),
+        ],
+    ))
+}
+
+#[test]
+fn tempo_pull_with_faults_equals_ingesting_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = synth_traces(dir.path());
+    let fake = Fake::start(Kind::Tempo { v2: true }, traces.clone());
+    fake.with(|b| {
+        b.org_id = Some("team-ci".into());
+        b.auth = Some("Bearer s3cret".into());
+        b.transient = all_faults();
+    });
+    let files = Env::new();
+    let (code, err) = files.ingest(&dir.path().join("traces"));
+    assert_eq!(code, 0, "{err}");
+
+    let pulled = Env::new();
+    let args = pull_args(
+        "tempo",
+        &fake.url,
+        &[
+            "--org-id",
+            "team-ci",
+            "--token-env",
+            "FAKE_TOKEN",
+            "--limit",
+            "7",
+            "--concurrency",
+            "4",
+        ],
+    );
+    let out = pulled
+        .cmd()
+        .env("FAKE_TOKEN", "s3cret")
+        .args(&args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    let served = fake.served();
+    let retried = served.iter().filter(|s| s.status != 200).count();
+    assert!(retried > 20, "faults were injected: {retried}");
+    same_traces(stored(&pulled), expected(&traces, None));
+    same_traces(stored(&pulled), stored(&files));
+    assert_eq!(analyses(&pulled), analyses(&files));
+}
+
+#[test]
+fn jaeger_api_v3_with_faults_and_429_equals_ingesting_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = synth_traces(dir.path());
+    let fake = Fake::start(Kind::JaegerV3, traces.clone());
+    fake.with(|b| {
+        b.transient = Some((
+            4,
+            vec![
+                Fault::TooMany { retry_after_s: 1 },
+                Fault::Html502,
+                Fault::CutOff,
+            ],
+        ));
+    });
+    let files = Env::new();
+    files.ingest(&dir.path().join("traces"));
+    let pulled = Env::new();
+    // No --service: every service is listed and pulled (traces shared by services are
+    // stored once).
+    let (code, _, stderr) = pulled.run(&pull_args("jaeger", &fake.url, &["--limit", "5"]));
+    assert_eq!(code, 0, "{stderr}");
+    same_traces(stored(&pulled), stored(&files));
+    same_analyses(&pulled, &files);
+    // Retry-After: 1 was honoured: the retry of a 429'd URL came at least 1 s later.
+    let served = fake.served();
+    let first_429 = served
+        .iter()
+        .find(|s| s.status == 429)
+        .expect("a 429 was served");
+    let retry = served
+        .iter()
+        .find(|s| s.target == first_429.target && s.at > first_429.at)
+        .expect("the 429'd request was retried");
+    assert!(retry.at - first_429.at >= Duration::from_millis(950));
+}
+
+#[test]
+fn jaeger_v1_fallback_and_zipkin_store_exactly_the_servers_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = synth_traces(dir.path());
+    let service = traces[0][0].service.clone().expect("a service");
+    for kind in [Kind::JaegerV1, Kind::Zipkin] {
+        let fake = Fake::start(kind, traces.clone());
+        fake.with(|b| b.transient = all_faults());
+        let env = Env::new();
+        let backend = if kind == Kind::Zipkin {
+            "zipkin"
+        } else {
+            "jaeger"
+        };
+        let (code, _, stderr) = env.run(&pull_args(
+            backend,
+            &fake.url,
+            &["--service", &service, "--limit", "6"],
+        ));
+        assert_eq!(code, 0, "{kind:?}: {stderr}");
+        same_traces(stored(&env), expected(&traces, Some(&service)));
+        if kind == Kind::JaegerV1 {
+            assert!(
+                fake.served()
+                    .iter()
+                    .any(|s| s.target.starts_with("/api/v3/services") && s.status == 404)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_pull_stopped_by_a_fatal_error_resumes_to_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = synth_traces(dir.path());
+    let whole = Env::new();
+    let fake = Fake::start(Kind::Tempo { v2: false }, traces.clone());
+    let (code, _, stderr) = whole.run(&pull_args("tempo", &fake.url, &["--limit", "50"]));
+    assert_eq!(code, 0, "{stderr}");
+
+    let resumed = Env::new();
+    let fake = Fake::start(Kind::Tempo { v2: false }, traces.clone());
+    fake.with(|b| b.fatal_after = Some(60));
+    let (code, _, stderr) = resumed.run(&pull_args("tempo", &fake.url, &["--limit", "50"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("HTTP 403") && stderr.contains("checkpoint"),
+        "{stderr}"
+    );
+    let part = stored(&resumed);
+    assert!(
+        !part.is_empty() && part.len() < traces.len(),
+        "{} of {}",
+        part.len(),
+        traces.len()
+    );
+    // Healed server; no --start: continue from the checkpoint.
+    fake.with(|b| b.fatal_after = None);
+    let args: Vec<&str> = vec![
+        "pull",
+        "tempo",
+        "--url",
+        &fake.url,
+        "--end",
+        END,
+        "--retry-delay",
+        "5ms",
+        "--limit",
+        "50",
+        "--window",
+        "2d",
+    ];
+    let (code, _, stderr) = resumed.run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("from the checkpoint"), "{stderr}");
+    same_traces(stored(&resumed), stored(&whole));
+    assert_eq!(analyses(&resumed), analyses(&whole));
+    // A third run re-reads only the overlap and stores nothing new.
+    let (code, _, stderr) = resumed.run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(" 0 stored"), "{stderr}");
+}
+
+#[test]
+fn a_body_that_stays_broken_is_reported_redacted_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = synth_traces(dir.path());
+    let broken = traces[3][0].trace_id.clone();
+    let fake = Fake::start(Kind::Tempo { v2: true }, traces.clone());
+    fake.with(|b| b.permanent = Some((broken.clone(), Fault::Html200)));
+    let url = fake.url.replace("http://", "http://ci:hunter2@");
+    let env = Env::new();
+    let (code, _, stderr) = env.run(&pull_args("tempo", &url, &["--limit", "100"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&broken) && stderr.contains("HTML"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("hunter2") && stderr.contains("***"),
+        "{stderr}"
+    );
+    let mut want = expected(&traces, None);
+    want.retain(|(id, _)| *id != broken);
+    same_traces(stored(&env), want);
+    // Fixed server: the next pull (from the checkpoint, which stopped before the
+    // broken window) completes the store.
+    fake.with(|b| b.permanent = None);
+    let (code, _, stderr) = env.run(&[
+        "pull", "tempo", "--url", &url, "--end", END, "--window", "2d", "--limit", "100",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    same_traces(stored(&env), expected(&traces, None));
+}
+
+#[test]
+fn windows_still_full_at_the_minimum_width_fail_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut traces = synth_traces(dir.path());
+    traces.truncate(12);
+    // Twelve traces starting in the same second.
+    for t in &mut traces {
+        let shift = t.iter().map(|s| s.start_ns).min().unwrap() - 1_750_000_000_000_000_000;
+        for s in t.iter_mut() {
+            s.start_ns -= shift;
+            s.end_ns -= shift;
+        }
+    }
+    let fake = Fake::start(Kind::Tempo { v2: true }, traces);
+    let env = Env::new();
+    let (code, _, stderr) = env.run(&pull_args("tempo", &fake.url, &["--limit", "5"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("warning: window") && stderr.contains("5 traces"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = env.run(&pull_args(
+        "tempo",
+        &fake.url,
+        &["--limit", "5", "--allow-partial"],
+    ));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("warning: window"), "{stderr}");
+}
+
+#[test]
+fn credentials_are_required_and_a_refusal_is_not_retried() {
+    let fake = Fake::start(Kind::Zipkin, Vec::new());
+    fake.with(|b| b.auth = Some("Basic Y2k6cGFzcw==".into())); // ci:pass
+    let env = Env::new();
+    let (code, _, stderr) = env.run(&pull_args("zipkin", &fake.url, &["--service", "ci"]));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("HTTP 401") && stderr.contains("--token"),
+        "{stderr}"
+    );
+    let served = fake.served();
+    let distinct: HashSet<&str> = served.iter().map(|s| s.target.as_str()).collect();
+    assert_eq!(distinct.len(), served.len(), "401 must not be retried");
+    assert!(
+        served.len() <= 4,
+        "the pull stops at the refusal: {}",
+        served.len()
+    );
+    let ok = env
+        .cmd()
+        .env("CI_AUTH", "ci:pass")
+        .args(pull_args(
+            "zipkin",
+            &fake.url,
+            &["--service", "ci", "--basic-auth-env", "CI_AUTH"],
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn a_running_trace_waits_for_its_pipeline_span() {
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap();
+    let span = |id: &str, parent: Option<&str>| Span {
+        trace_id: "0abc".repeat(8),
+        span_id: id.repeat(16),
+        parent_span_id: parent.map(|p| p.repeat(16)),
+        name: format!("span {id}"),
+        kind: "internal".into(),
+        service: Some("ci".into()),
+        start_ns: now - 600_000_000_000,
+        end_ns: now - 300_000_000_000,
+        ..Span::default()
+    };
+    let fake = Fake::start(Kind::JaegerV3, vec![vec![span("b", Some("a"))]]);
+    let env = Env::new();
+    let args = [
+        "pull",
+        "jaeger",
+        "--url",
+        &fake.url,
+        "--service",
+        "ci",
+        "--since",
+        "1h",
+        "--retry-delay",
+        "5ms",
+    ];
+    let (code, _, stderr) = env.run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 still running"), "{stderr}");
+    assert_eq!(stored(&env), vec![]);
+    // The pipeline span arrives; a pull from the checkpoint stores the whole trace.
+    fake.with(|b| b.traces[0].push(span("a", None)));
+    let (code, _, stderr) = env.run(&args[..6]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stored(&env), vec![("0abc".repeat(8), 2)]);
+}
+
+#[test]
+fn api_v3_404_means_no_traces() {
+    let fake = Fake::start(Kind::JaegerV3, Vec::new());
+    let env = Env::new();
+    let (code, _, stderr) = env.run(&pull_args("jaeger", &fake.url, &["--service", "ci"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(" 0 traces"), "{stderr}");
+}
+
+/// Throughput measurement, not a check: `PIPESCOPE_BIN=… cargo test --test pull --
+/// --ignored measure --nocapture` prints the pull summary (traces/s) for the synthetic
+/// history served by a fault-free fake Tempo (search + one fetch per trace).
+#[test]
+#[ignore]
+fn measure_pull_throughput() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = synth_traces(dir.path());
+    for kind in [Kind::Tempo { v2: true }, Kind::JaegerV3] {
+        let fake = Fake::start(kind, traces.clone());
+        let env = Env::new();
+        let backend = if kind == Kind::JaegerV3 {
+            "jaeger"
+        } else {
+            "tempo"
+        };
+        let (code, _, stderr) = env.run(&pull_args(
+            backend,
+            &fake.url,
+            &["--limit", "1000", "--concurrency", "8"],
+        ));
+        assert_eq!(code, 0, "{stderr}");
+        eprintln!("{kind:?}: {stderr}");
+    }
+}
