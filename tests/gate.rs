@@ -274,5 +274,5 @@ fn github_format_writes_annotations_and_a_summary() {
     );
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("## pipescope gate: FAIL"), "{md}");
-    assert!(md.contains("| duration\\_p50 |"), "{md}");
+    assert!(md.contains("| duration_p50 |"), "{md}");
 }
