@@ -93,9 +93,7 @@ pub fn rollup(
     is_unit: impl Fn(&TreeSpan) -> bool,
 ) -> Vec<(usize, i64)> {
     let subtotal = subtree_totals(tree, per_span_ns);
-    tree.roots()
-        .iter()
-        .flat_map(|&r| std::iter::once(r).chain(tree.descendants(r)))
+    tree.preorder()
         .filter(|&i| is_unit(tree.span(i)))
         .map(|i| (i, subtotal[i]))
         .collect()
@@ -110,11 +108,7 @@ fn extents(tree: &TraceTree) -> Vec<(i64, i64)> {
         .iter()
         .map(|s| (s.start_ns, s.end_ns.max(s.start_ns)))
         .collect();
-    let order: Vec<usize> = tree
-        .roots()
-        .iter()
-        .flat_map(|&r| std::iter::once(r).chain(tree.descendants(r)))
-        .collect();
+    let order: Vec<usize> = tree.preorder().collect();
     for &i in order.iter().rev() {
         if let Some(p) = tree.parent(i) {
             let (start, end) = extent[i];
@@ -133,11 +127,7 @@ fn subtree_totals(tree: &TraceTree, per_span_ns: &[i64]) -> Vec<i64> {
         .collect();
     // Pre-order lists parents before children; walking it backwards adds every child
     // into its parent after the child's own subtree is complete.
-    let order: Vec<usize> = tree
-        .roots()
-        .iter()
-        .flat_map(|&r| std::iter::once(r).chain(tree.descendants(r)))
-        .collect();
+    let order: Vec<usize> = tree.preorder().collect();
     for &i in order.iter().rev() {
         if let Some(p) = tree.parent(i) {
             total[p] = total[p].saturating_add(total[i]);

@@ -137,6 +137,14 @@ impl TraceTree {
         self.spans.iter().position(|s| s.span_id == span_id)
     }
 
+    /// Every span, parents before their children: each root followed by its
+    /// descendants. Walking it backwards visits children before parents.
+    pub fn preorder(&self) -> impl Iterator<Item = usize> + '_ {
+        self.roots()
+            .iter()
+            .flat_map(|&r| std::iter::once(r).chain(self.descendants(r)))
+    }
+
     /// Every span below `i` (not `i` itself), depth-first in child order.
     pub fn descendants(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
         self.descendants_with_depth(i).map(|(d, _)| d)

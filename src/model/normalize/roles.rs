@@ -142,6 +142,7 @@ pub(super) fn assign(
         let up = tree.parent[i].map(|p| ctx[p]).unwrap_or_default();
         let (span, f) = (&spans[i], &facts[i]);
         let in_task = up.nearest_task.is_some();
+        let enclosing_task = up.nearest_task.and_then(|t| out[t].task.clone());
         let mut here = up;
         let a = &mut out[i];
         match &prelims[i] {
@@ -171,7 +172,18 @@ pub(super) fn assign(
                 name,
                 from_resource,
             } => {
-                if !in_task {
+                // Tekton-style scripts chain tasks through a traceparent file, so the
+                // next task's span sits below the previous task's: a resource whose task
+                // name key names a *different* task starts a new task, not a step of the
+                // enclosing one. (A task known only by a marker, like the GitHub
+                // receiver's queue span, stays inside its job.)
+                let another_task = *from_resource
+                    && !f.has(Group::Command)
+                    && f.value(Group::Task, span) == Some(name.as_str())
+                    && enclosing_task
+                        .as_deref()
+                        .is_some_and(|t| t != name.as_str());
+                if !in_task || another_task {
                     a.role = Some(Role::Task);
                     a.task = Some(name.clone());
                 } else if !from_resource || f.has(Group::Command) {

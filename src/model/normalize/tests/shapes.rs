@@ -609,3 +609,44 @@ fn tekton_style_shape_from_zipkin_reads_tags_as_the_resource() {
     // The stored resource is what the decoder gave, not a copy of the tags.
     assert!(v.iter().all(|s| s.resource.len() == 1));
 }
+
+/// Two Tekton-style tasks chained through a traceparent file: the second task's span is
+/// a child of the first's, in the same batch. It is a task of its own, and its command
+/// a step of it.
+#[test]
+fn tekton_tasks_chained_by_traceparent_stay_tasks() {
+    let pipe = [
+        ("pipeline.name", "build-and-test"),
+        ("pipeline.run", "pr-7"),
+    ];
+    let mut build: Vec<(&str, &str)> = pipe.to_vec();
+    build.push(("task.name", "build"));
+    let mut test: Vec<(&str, &str)> = pipe.to_vec();
+    test.push(("task.name", "test"));
+    let mut v = vec![
+        with_res(at(span("b", None, "build"), 1, Status::Ok), &build),
+        with_res(
+            with(
+                at(span("bc", Some("b"), "make"), 2, Status::Ok),
+                &[("command", "make"), ("exit_code", "0")],
+            ),
+            &build,
+        ),
+        with_res(at(span("t", Some("b"), "test"), 3, Status::Error), &test),
+        with_res(
+            with(
+                at(span("tc", Some("t"), "sh"), 4, Status::Error),
+                &[("command", "sh"), ("exit_code", "3")],
+            ),
+            &test,
+        ),
+    ];
+    run(&mut v);
+    assert_eq!(by_id(&v, "b").role, Some(Role::Task));
+    assert_eq!(by_id(&v, "t").role, Some(Role::Task));
+    assert_eq!(by_id(&v, "t").task.as_deref(), Some("test"));
+    assert_eq!(by_id(&v, "t").outcome, Some(Outcome::Fail));
+    assert_eq!(by_id(&v, "bc").role, Some(Role::Step));
+    assert_eq!(by_id(&v, "tc").role, Some(Role::Step));
+    assert_eq!(by_id(&v, "tc").task.as_deref(), Some("test"));
+}
