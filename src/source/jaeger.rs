@@ -9,7 +9,7 @@
 //! `serviceName` and tags become the resource. Tags stay in `attributes` as well.
 
 use super::anyvalue::AnyVal;
-use super::json_items::{self, Item, ItemDecoder, id_at, json_i64, micros_to_nanos, str_at};
+use super::json_items::{self, Item, ItemDecoder, id_at, micros_interval, str_at};
 use super::{Problem, SpanSink, enums, ids};
 use crate::model::{Link, SourceKind, Span, Status};
 use serde_json::{Map, Value};
@@ -117,18 +117,7 @@ fn convert(
     let span_id = ids::span_id(id_at(v, "spanID")?)?;
 
     let (parent_span_id, links) = references(v, &trace_id)?;
-    let start_us = v
-        .get("startTime")
-        .map_or(Some(0), json_i64)
-        .ok_or("startTime is not an integer of microseconds")?;
-    let duration_us = v
-        .get("duration")
-        .map_or(Some(0), json_i64)
-        .ok_or("duration is not an integer of microseconds")?;
-    let start_ns = micros_to_nanos(start_us, "startTime")?;
-    let end_ns = micros_to_nanos(duration_us, "duration")?
-        .checked_add(start_ns)
-        .ok_or("startTime + duration overflows i64 nanoseconds")?;
+    let (start_ns, end_ns) = micros_interval(v, "startTime")?;
 
     let attributes = tags(v.get("tags"));
     let mut kind = "unspecified";

@@ -180,6 +180,21 @@ pub fn micros_to_nanos(us: i64, what: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("{what} {us}µs overflows i64 nanoseconds"))
 }
 
+/// `(start_ns, end_ns)` from a span's µs start (at `start_key`) and µs `duration`, as
+/// Jaeger and Zipkin write them; a missing field counts as 0.
+pub fn micros_interval(v: &Value, start_key: &str) -> Result<(i64, i64), String> {
+    let micros = |key: &str| {
+        v.get(key)
+            .map_or(Some(0), json_i64)
+            .ok_or_else(|| format!("{key} is not an integer of microseconds"))
+    };
+    let start_ns = micros_to_nanos(micros(start_key)?, start_key)?;
+    let end_ns = micros_to_nanos(micros("duration")?, "duration")?
+        .checked_add(start_ns)
+        .ok_or_else(|| format!("{start_key} + duration overflows i64 nanoseconds"))?;
+    Ok((start_ns, end_ns))
+}
+
 /// The string at `key`, if it is one.
 pub fn str_at<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)

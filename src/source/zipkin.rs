@@ -5,7 +5,7 @@
 //! the OpenTelemetry Zipkin exporter: `otel.status_code` when present, else an `error`
 //! tag means error, and its value is the message.
 
-use super::json_items::{self, Item, ItemDecoder, id_at, json_i64, micros_to_nanos, str_at};
+use super::json_items::{self, Item, ItemDecoder, id_at, micros_interval, str_at};
 use super::{Problem, SpanSink, enums, ids};
 use crate::model::{SourceKind, Span, Status};
 use serde_json::Value;
@@ -68,18 +68,7 @@ fn convert(v: &Value) -> Result<Span, String> {
         Some(p) => ids::parent_id(p)?,
         None => None,
     };
-    let start_us = v
-        .get("timestamp")
-        .map_or(Some(0), json_i64)
-        .ok_or("timestamp is not an integer of microseconds")?;
-    let duration_us = v
-        .get("duration")
-        .map_or(Some(0), json_i64)
-        .ok_or("duration is not an integer of microseconds")?;
-    let start_ns = micros_to_nanos(start_us, "timestamp")?;
-    let end_ns = micros_to_nanos(duration_us, "duration")?
-        .checked_add(start_ns)
-        .ok_or("timestamp + duration overflows i64 nanoseconds")?;
+    let (start_ns, end_ns) = micros_interval(v, "timestamp")?;
 
     // Tags are strings by spec; anything else is kept as its JSON text.
     let attributes: Vec<(String, String)> = v
