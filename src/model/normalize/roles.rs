@@ -183,7 +183,14 @@ pub(super) fn assign(
                     && enclosing_task
                         .as_deref()
                         .is_some_and(|t| t != name.as_str());
-                if !in_task || another_task {
+                // A command span of a Tekton-style task is a step even when its task
+                // span is not in this batch (children are exported before their
+                // parent ends, so a receiver may store them first).
+                let command_step =
+                    *from_resource && f.has(Group::Command) && span.parent_span_id.is_some();
+                if command_step {
+                    a.role = Some(Role::Step);
+                } else if !in_task || another_task {
                     a.role = Some(Role::Task);
                     a.task = Some(name.clone());
                 } else if !from_resource || f.has(Group::Command) {
@@ -234,7 +241,12 @@ pub(super) fn assign(
             task_name.clone()
         };
         match a.role {
-            Some(Role::Step) => a.task = task_name,
+            Some(Role::Step) => {
+                // Without its task span in the batch, a step still knows its task from
+                // its resource.
+                a.task = task_name
+                    .or_else(|| facts[i].value(Group::Task, &spans[i]).map(str::to_string));
+            }
             Some(Role::Test) => {
                 a.task = task_name;
                 a.suite = facts[i]

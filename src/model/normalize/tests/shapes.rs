@@ -650,3 +650,29 @@ fn tekton_tasks_chained_by_traceparent_stay_tasks() {
     assert_eq!(by_id(&v, "tc").role, Some(Role::Step));
     assert_eq!(by_id(&v, "tc").task.as_deref(), Some("test"));
 }
+
+/// A receiver may compact a task's command spans before the task span arrives: alone
+/// in their batch they are still steps of that task.
+#[test]
+fn tekton_command_spans_without_their_task_span_are_steps() {
+    let res = [
+        ("pipeline.name", "build-and-test"),
+        ("pipeline.run", "pr-7"),
+        ("task.name", "test"),
+    ];
+    let mut v = vec![with_res(
+        with(
+            at(
+                span("c", Some("t-not-here"), "sh -c 'exit 3'"),
+                4,
+                Status::Error,
+            ),
+            &[("command", "sh -c 'exit 3'"), ("exit_code", "3")],
+        ),
+        &res,
+    )];
+    run(&mut v);
+    assert_eq!(by_id(&v, "c").role, Some(Role::Step));
+    assert_eq!(by_id(&v, "c").task.as_deref(), Some("test"));
+    assert_eq!(by_id(&v, "c").outcome, Some(Outcome::Fail));
+}
