@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::config::GateConfig;
-use super::measures::{Subject, WindowMeasures};
+use super::measures::{Counts, Subject, WindowMeasures};
 use crate::query::stats::{fisher_exact, mann_whitney_u, percentile};
 
 /// One rule checked on one subject that failed it.
@@ -280,12 +280,7 @@ fn new_flaky_rule(
             baseline: json!("not flaky"),
             current: json!("flaky"),
             threshold: json!(min),
-            statistics: json!({
-                "baseline_runs": base.runs,
-                "baseline_failed": base.failed,
-                "current_runs": cur.runs,
-                "current_failed": cur.failed,
-            }),
+            statistics: run_counts(base, cur),
         });
     }
     s.observed = format!("{} new flaky", violations.len());
@@ -320,17 +315,22 @@ fn new_failure_rule(
             baseline: json!(format!("{} of {} failed", base.failed, base.runs)),
             current: json!(format!("{} of {} failed", cur.failed, cur.runs)),
             threshold: json!(min),
-            statistics: json!({
-                "baseline_runs": base.runs,
-                "baseline_failed": base.failed,
-                "current_runs": cur.runs,
-                "current_failed": cur.failed,
-            }),
+            statistics: run_counts(base, *cur),
         });
     }
     s.observed = format!("{} new failing", violations.len());
     s.violations = violations.len() as u64;
     (s, violations)
+}
+
+/// The evidence behind the test rules: runs and failures on each side.
+fn run_counts(base: Counts, cur: Counts) -> Value {
+    json!({
+        "baseline_runs": base.runs,
+        "baseline_failed": base.failed,
+        "current_runs": cur.runs,
+        "current_failed": cur.failed,
+    })
 }
 
 fn round(x: f64) -> f64 {
