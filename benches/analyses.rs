@@ -5,9 +5,9 @@
 //! `cargo bench --bench analyses`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pipescope::cli::{bottlenecks, compare, failures, flaky};
+use pipescope::analysis::bottlenecks::Unit;
+use pipescope::analysis::{bottlenecks, compare, failures, flaky};
 use pipescope::ingest::{IngestOptions, ingest};
-use pipescope::query::bottlenecks::Unit;
 use pipescope::query::{Engine, Filters};
 use pipescope::source::expand_inputs;
 use pipescope::store::Store;
@@ -53,16 +53,15 @@ fn bench_analyses(c: &mut Criterion) {
     group.bench_function("failures_by_branch", |b| {
         b.iter(|| {
             runtime
-                .block_on(failures::rows(&engine, failures::GroupBy::Branch, None))
+                .block_on(failures::rows::<failures::ByBranch>(&engine, None))
                 .expect("failures")
         })
     });
     group.bench_function("failures_by_test_per_day", |b| {
         b.iter(|| {
             runtime
-                .block_on(failures::rows(
+                .block_on(failures::rows::<failures::ByTest>(
                     &engine,
-                    failures::GroupBy::Test,
                     Some(failures::Bucket::Day),
                 ))
                 .expect("failures")

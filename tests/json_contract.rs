@@ -42,28 +42,51 @@ fn flaky() {
 #[test]
 fn failures() {
     contract("failures_branch", &["failures"]);
-    contract("failures_pipeline_week", &["failures", "--by", "pipeline", "--bucket", "week"]);
+    contract(
+        "failures_pipeline_week",
+        &["failures", "--by", "pipeline", "--bucket", "week"],
+    );
     contract("failures_task", &["failures", "--by", "task"]);
-    contract("failures_test_day", &["failures", "--by", "test", "--bucket", "day", "--since", "2025-06-25"]);
+    contract(
+        "failures_test_day",
+        &[
+            "failures",
+            "--by",
+            "test",
+            "--bucket",
+            "day",
+            "--since",
+            "2025-06-25",
+        ],
+    );
 }
 
 #[test]
 fn bottlenecks() {
     contract("bottlenecks_task", &["bottlenecks"]);
-    contract("bottlenecks_step", &["bottlenecks", "--by", "step", "--limit", "15"]);
+    contract(
+        "bottlenecks_step",
+        &["bottlenecks", "--by", "step", "--limit", "15"],
+    );
 }
 
 #[test]
 fn compare() {
     contract("compare_flaky", &["compare", "--flaky", "--limit", "4"]);
-    contract("compare_test", &["compare", "--test", "test_upload_large_file"]);
+    contract(
+        "compare_test",
+        &["compare", "--test", "test_upload_large_file"],
+    );
 }
 
 #[test]
 fn sql() {
     contract(
         "sql_runs_by_branch",
-        &["sql", "SELECT branch, count(*) AS runs FROM pipeline_runs GROUP BY branch ORDER BY branch"],
+        &[
+            "sql",
+            "SELECT branch, count(*) AS runs FROM pipeline_runs GROUP BY branch ORDER BY branch",
+        ],
     );
 }
 
@@ -85,6 +108,14 @@ fn gate() {
 fn report() {
     contract(
         "report",
-        &["report", "--since", "3d", "--baseline", "20d", "--now", "2025-07-01T00:00:00Z"],
+        &[
+            "report",
+            "--since",
+            "3d",
+            "--baseline",
+            "20d",
+            "--now",
+            "2025-07-01T00:00:00Z",
+        ],
     );
 }

@@ -7,9 +7,9 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::{Map, Value, json};
 
-use super::time::{now_ns, parse_time};
+use crate::analysis::time::{now_ns, parse_time};
 use crate::query::{Engine, Filters};
-use crate::report::{self, OutputFormat, Rows};
+use crate::render::{self, OutputFormat, Rows};
 use crate::store::Store;
 
 /// Filters and output options of every analysis.
@@ -61,13 +61,7 @@ impl CommonArgs {
 
     /// Opens the store read-only with the filters applied.
     pub async fn engine(&self, data: &Path) -> anyhow::Result<Engine> {
-        if !data.join("spans").is_dir() {
-            anyhow::bail!(
-                "no store at {} (run `pipescope ingest FILES` first, or pass --data DIR / set PIPESCOPE_DATA)",
-                data.display()
-            );
-        }
-        let store = Store::open(data)?;
+        let store = Store::open_existing(data)?;
         Engine::open(&store, &self.filters()?)
             .await
             .with_context(|| format!("cannot query the store at {}", data.display()))
@@ -83,7 +77,7 @@ pub fn print(
 ) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    report::render(format, query, &Value::Object(params), rows, &mut out)?;
+    render::render(format, query, &Value::Object(params), rows, &mut out)?;
     out.flush()?;
     Ok(())
 }

@@ -10,9 +10,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::analysis::{CommonArgs, print};
-use crate::query::bottlenecks::{Unit, bottlenecks};
-use crate::query::{Engine, load};
-use crate::report::Rows;
+use crate::analysis::bottlenecks::{self, Unit};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -26,15 +24,9 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// The bottleneck rows.
-pub async fn rows(engine: &Engine, unit: Unit) -> anyhow::Result<Rows> {
-    let traces = load::pipeline_traces(engine).await?;
-    Ok(bottlenecks(&traces, unit))
-}
-
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     let engine = args.common.engine(data).await?;
-    let mut rows = rows(&engine, args.by).await?;
+    let mut rows = bottlenecks::rows(&engine, args.by).await?;
     if let Some(limit) = args.limit {
         rows.rows.truncate(limit);
     }

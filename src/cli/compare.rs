@@ -10,13 +10,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::analysis::{CommonArgs, print};
-use super::flaky;
-use crate::query::compare::{COLUMNS, CompareRow, compare, executions_from_tree};
-use crate::query::{Engine, load};
-use crate::report::Rows;
+use crate::analysis::compare::{compare_test, to_rows};
+use crate::analysis::flaky;
 
 #[derive(Debug, Clone, clap::Args)]
 #[command(group(clap::ArgGroup::new("which").required(true).args(["test", "flaky"])))]
@@ -34,56 +32,13 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// Comparison rows for one test, most likely cause first.
-pub async fn compare_test(engine: &Engine, test: &str) -> anyhow::Result<Vec<CompareRow>> {
-    let traces = load::test_traces(engine, Some(test)).await?;
-    let mut executions = Vec::new();
-    for trace in &traces {
-        let tree = &trace.tree;
-        for index in 0..tree.len() {
-            let span = tree.span(index);
-            let is_execution = span.role.as_deref() == Some("test")
-                && span.test.as_deref() == Some(test)
-                && matches!(span.outcome.as_deref(), Some("pass" | "fail" | "error"));
-            if is_execution {
-                executions.extend(executions_from_tree(tree, index));
-            }
-        }
-    }
-    Ok(compare(test, &executions))
-}
-
-/// Rows for the report layer.
-pub fn to_rows(rows: &[CompareRow]) -> anyhow::Result<Rows> {
-    let objects: Vec<Value> = rows
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<_, _>>()?;
-    let columns: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
-    let rows = objects
-        .iter()
-        .map(|o| {
-            columns
-                .iter()
-                .map(|c| o.get(c).cloned().unwrap_or(Value::Null))
-                .collect()
-        })
-        .collect();
-    Ok(Rows { columns, rows })
-}
-
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     let engine = args.common.engine(data).await?;
     let tests: Vec<String> = match &args.test {
         Some(test) => vec![test.clone()],
         None => {
             let flaky_rows = flaky::rows(&engine, false).await?;
-            let test_column = flaky_rows.columns.iter().position(|c| c == "test");
-            flaky_rows
-                .rows
-                .iter()
-                .filter_map(|row| test_column.and_then(|i| row[i].as_str().map(String::from)))
-                .collect()
+            flaky_rows.into_iter().map(|row| row.test).collect()
         }
     };
     let mut all = Vec::new();

@@ -8,11 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{bottlenecks, compare, failures, flaky};
+use crate::analysis::bottlenecks::{self, Unit};
+use crate::analysis::failures::{self, ByBranch};
+use crate::analysis::{compare, flaky};
 use crate::ingest::IngestOptions;
-use crate::query::bottlenecks::Unit;
 use crate::query::{Engine, Filters};
-use crate::report::{OutputFormat, Rows, markdown, table};
+use crate::render::{OutputFormat, Rows, markdown, table};
 use crate::store::Store;
 use crate::synth::{SynthConfig, write_to_dir};
 
@@ -48,9 +49,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
 
     let mut flaky_rows = flaky::rows(&engine, false).await?;
-    flaky_rows.rows.truncate(8);
+    flaky_rows.truncate(8);
     let flaky_summary = select(
-        flaky_rows.clone(),
+        Rows::from_records(&flaky_rows),
         &[
             "test",
             "runs",
@@ -67,7 +68,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         &flaky_summary,
     )?;
 
-    if let Some(worst) = first_text(&flaky_rows, "test") {
+    if let Some(worst) = flaky_rows.first().map(|row| row.test.clone()) {
         let mut causes = compare::compare_test(&engine, &worst).await?;
         causes.truncate(3);
         let rows = compare::to_rows(&causes)?;
@@ -99,7 +100,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         &slow,
     )?;
 
-    let by_branch = failures::rows(&engine, failures::GroupBy::Branch, None).await?;
+    let by_branch = failures::rows::<ByBranch>(&engine, None).await?;
+    let by_branch = Rows::from_records(&by_branch);
     show(&mut out, "Pipeline failure rate by branch", &by_branch)?;
 
     if let Some(dir) = &args.keep {
@@ -116,11 +118,6 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         )?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn first_text(rows: &Rows, column: &str) -> Option<String> {
-    let i = rows.columns.iter().position(|c| c == column)?;
-    rows.rows.first()?.get(i)?.as_str().map(String::from)
 }
 
 fn select(rows: Rows, keep: &[&str]) -> Rows {

@@ -8,26 +8,13 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use datafusion::common::ScalarValue;
 use serde_json::json;
 
 use super::analysis::{CommonArgs, print};
-use crate::query::{Engine, NamedQuery};
-use crate::report::Rows;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum GroupBy {
-    Branch,
-    Pipeline,
-    Task,
-    Test,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Bucket {
-    Day,
-    Week,
-}
+use crate::analysis::failures::{
+    self, Bucket, ByBranch, ByPipeline, ByTask, ByTest, GroupBy, Grouping,
+};
+use crate::query::{Engine, QueryError, Rows};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -41,39 +28,37 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// The failure-rate rows.
-pub async fn rows(engine: &Engine, by: GroupBy, bucket: Option<Bucket>) -> anyhow::Result<Rows> {
-    let query = match by {
-        GroupBy::Branch => NamedQuery::FailuresByBranch,
-        GroupBy::Pipeline => NamedQuery::FailuresByPipeline,
-        GroupBy::Task => NamedQuery::FailuresByTask,
-        GroupBy::Test => NamedQuery::FailuresByTest,
-    };
-    let bucket_name = match bucket {
-        Some(Bucket::Day) => "day",
-        Some(Bucket::Week) => "week",
-        None => "none",
-    };
-    let result = engine
-        .run(query, vec![("bucket", ScalarValue::from(bucket_name))])
-        .await?;
-    let rows = Rows::from_batches(&result.schema, &result.batches);
-    Ok(if bucket.is_none() {
-        rows.without_column("bucket")
-    } else {
-        rows
-    })
-}
-
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     let engine = args.common.engine(data).await?;
-    let rows = rows(&engine, args.by, args.bucket).await?;
+    let rows = by_group(&engine, args.by, args.bucket).await?;
     let mut params = args.common.params();
-    params.insert("by".into(), json!(format!("{:?}", args.by).to_lowercase()));
-    params.insert(
-        "bucket".into(),
-        json!(args.bucket.map(|b| format!("{b:?}").to_lowercase())),
-    );
+    params.insert("by".into(), json!(args.by.name()));
+    params.insert("bucket".into(), json!(args.bucket.map(Bucket::name)));
     print(args.common.format, "failures", params, &rows)?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// The rows of the grouping `by` names, ready to render.
+pub async fn by_group(
+    engine: &Engine,
+    by: GroupBy,
+    bucket: Option<Bucket>,
+) -> Result<Rows, QueryError> {
+    async fn rows<G: Grouping>(
+        engine: &Engine,
+        bucket: Option<Bucket>,
+    ) -> Result<Rows, QueryError> {
+        Ok(Rows::from_records(
+            &failures::rows::<G>(engine, bucket).await?,
+        ))
+    }
+    match by {
+        GroupBy::Branch => rows::<ByBranch>(engine, bucket).await,
+        GroupBy::Pipeline => rows::<ByPipeline>(engine, bucket).await,
+        GroupBy::Task => rows::<ByTask>(engine, bucket).await,
+        GroupBy::Test => rows::<ByTest>(engine, bucket).await,
+    }
+}
+
+super::value_enum!(GroupBy);
+super::value_enum!(Bucket);

@@ -11,12 +11,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use datafusion::common::ScalarValue;
 use serde_json::json;
 
 use super::analysis::{CommonArgs, print};
-use crate::query::NamedQuery;
-use crate::report::Rows;
+use crate::analysis::flaky;
+use crate::query::Rows;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -30,25 +29,19 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
-/// The flaky rows (used by `flaky`, `compare --flaky` and `demo`).
-pub async fn rows(engine: &crate::query::Engine, all: bool) -> anyhow::Result<Rows> {
-    let result = engine
-        .run(
-            NamedQuery::Flaky,
-            vec![("all", ScalarValue::Boolean(Some(all)))],
-        )
-        .await?;
-    Ok(Rows::from_batches(&result.schema, &result.batches))
-}
-
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     let engine = args.common.engine(data).await?;
-    let mut rows = rows(&engine, args.all).await?;
+    let mut rows = flaky::rows(&engine, args.all).await?;
     if let Some(limit) = args.limit {
-        rows.rows.truncate(limit);
+        rows.truncate(limit);
     }
     let mut params = args.common.params();
     params.insert("all".into(), json!(args.all));
-    print(args.common.format, "flaky", params, &rows)?;
+    print(
+        args.common.format,
+        "flaky",
+        params,
+        &Rows::from_records(&rows),
+    )?;
     Ok(ExitCode::SUCCESS)
 }

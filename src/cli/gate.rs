@@ -16,10 +16,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
-use super::time::now_ns;
-use crate::gate::render::{GateFormat, write};
-use crate::gate::{GateConfig, GateReport, Window, WindowMeasures, config::RULES, measure};
+use crate::analysis::gate::{
+    GateConfig, GateReport, Window, WindowMeasures, config::RULES, measure,
+};
+use crate::analysis::time::now_ns;
 use crate::query::{Engine, Filters};
+use crate::render::gate::{GateFormat, write};
 use crate::store::Store;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -179,18 +181,12 @@ async fn measure_window(store: &Store, filters: &Filters) -> anyhow::Result<Wind
 
 /// Evaluates the gate (used by `gate` and by `report`).
 pub async fn evaluate(args: &Args, data: &Path) -> anyhow::Result<GateReport> {
-    if !data.join("spans").is_dir() {
-        bail!(
-            "no store at {} (run `pipescope ingest FILES` first, or pass --data DIR / set PIPESCOPE_DATA)",
-            data.display()
-        );
-    }
+    let store = Store::open_existing(data)?;
     let config = config(args)?;
     let now = now_ns();
     let (current_label, current_filters) = current(args, now)?;
     let (baseline_label, baseline_filters) =
         window_filters("--baseline", &baseline_text(args, &config), now)?;
-    let store = Store::open(data)?;
     let current = measure_window(&store, &current_filters)
         .await
         .with_context(|| format!("cannot measure the current runs ({current_label})"))?;

@@ -13,10 +13,25 @@ pub mod receive;
 pub mod report;
 pub mod sql;
 pub mod synth;
-pub mod time;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+/// Lets clap parse an analysis enum by its `name()`, over its `ALL` values, so the
+/// analysis layer needs no clap derive.
+macro_rules! value_enum {
+    ($t:ty) => {
+        impl clap::ValueEnum for $t {
+            fn value_variants<'a>() -> &'a [Self] {
+                &<$t>::ALL
+            }
+            fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+                Some(clap::builder::PossibleValue::new(self.name()))
+            }
+        }
+    };
+}
+pub(crate) use value_enum;
 
 use clap::{Parser, Subcommand};
 

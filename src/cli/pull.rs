@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::time::{now_ns, parse_time};
+use crate::analysis::time::{now_ns, parse_time};
 use crate::ingest::IngestOptions;
 use crate::model::conventions::Conventions;
 use crate::pull::{Backend, PullOptions, PullSummary, pull};
-use crate::source::http::{Auth, HttpClient, HttpConfig, auth_headers};
-use crate::source::jaeger_api::{JaegerApi, JaegerQuery};
-use crate::source::tempo_api::{TempoApi, TempoQuery};
-use crate::source::zipkin_api::{ZipkinApi, ZipkinQuery};
+use crate::source::backend::http::{Auth, HttpClient, HttpConfig, auth_headers};
+use crate::source::backend::jaeger::{JaegerApi, JaegerQuery};
+use crate::source::backend::tempo::{TempoApi, TempoQuery};
+use crate::source::backend::zipkin::{ZipkinApi, ZipkinQuery};
 use crate::store::Store;
 
 #[derive(Debug, Clone, clap::Args)]

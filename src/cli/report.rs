@@ -6,8 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
 
-use super::time::{now_ns, parse_time};
-use crate::nightly::{gather, render};
+use crate::analysis::report::gather;
+use crate::analysis::time::{now_ns, parse_time};
+use crate::render::report as render;
 use crate::store::Store;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,12 +37,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
-    if !data.join("spans").is_dir() {
-        bail!(
-            "no store at {} (run `pipescope ingest FILES` first, or pass --data DIR / set PIPESCOPE_DATA)",
-            data.display()
-        );
-    }
+    let store = Store::open_existing(data)?;
     let now = match &args.now {
         Some(t) => parse_time(t, now_ns()).map_err(|e| anyhow!("--now: {e}"))?,
         None => now_ns(),
@@ -55,7 +51,6 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
             args.since
         );
     }
-    let store = Store::open(data)?;
     let report = gather(&store, &args.since, &args.baseline, since, baseline, now).await?;
     let text = match args.format {
         ReportFormat::Html => render::html(&report),

@@ -8,7 +8,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use super::analysis::{CommonArgs, print};
-use crate::report::Rows;
+use crate::query::Rows;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {

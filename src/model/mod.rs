@@ -1,9 +1,10 @@
-//! The span model and the CI normaliser. No I/O happens here: sources hand spans in,
-//! the store takes them out.
+//! The span model, the trace tree and the CI normaliser. No I/O happens here: sources
+//! hand spans in, the store takes them out.
 
 pub mod conventions;
 pub mod normalize;
 pub mod span;
+pub mod tree;
 
 pub use conventions::{Conventions, ConventionsError};
 pub use normalize::{Normalizer, TraceFacts};

@@ -2,11 +2,11 @@
 //! so that the pull loop is written once.
 
 use crate::model::Span;
-use crate::source::api::{SearchResult, Window};
-use crate::source::http::{HttpClient, HttpError};
-use crate::source::jaeger_api::{JaegerApi, JaegerQuery};
-use crate::source::tempo_api::{TempoApi, TempoQuery};
-use crate::source::zipkin_api::{ZipkinApi, ZipkinQuery};
+use crate::source::backend::api::{SearchResult, Window};
+use crate::source::backend::http::{HttpClient, HttpError};
+use crate::source::backend::jaeger::{JaegerApi, JaegerQuery};
+use crate::source::backend::tempo::{TempoApi, TempoQuery};
+use crate::source::backend::zipkin::{ZipkinApi, ZipkinQuery};
 
 /// A backend client plus what to search for.
 #[derive(Debug)]
@@ -52,7 +52,7 @@ impl Backend {
     /// The widest window one search may cover (Tempo refuses more than 168 h).
     pub fn max_window_ns(&self) -> i64 {
         match self {
-            Backend::Tempo { .. } => crate::source::tempo_api::MAX_SEARCH_WINDOW_NS,
+            Backend::Tempo { .. } => crate::source::backend::tempo::MAX_SEARCH_WINDOW_NS,
             _ => i64::MAX,
         }
     }

@@ -24,8 +24,8 @@ use futures::{StreamExt, stream};
 use crate::ingest::{Batcher, IngestOptions};
 use crate::model::Span;
 use crate::source::SpanSink;
-use crate::source::api::{Found, Window};
-use crate::source::http::{HttpError, redact};
+use crate::source::backend::api::{Found, Window};
+use crate::source::backend::http::{HttpError, redact};
 use crate::store::{Store, StoreWriter};
 
 pub use backend::Backend;

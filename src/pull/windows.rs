@@ -2,7 +2,7 @@
 //! window whose search came back full (the backends cap results at `limit` and never
 //! say that they truncated, so a full answer must be assumed truncated).
 
-use crate::source::api::Window;
+use crate::source::backend::api::Window;
 
 /// Cuts `[start_ns, end_ns)` into consecutive windows of at most `width_ns`.
 pub fn plan(start_ns: i64, end_ns: i64, width_ns: i64) -> Vec<Window> {

@@ -6,8 +6,8 @@ use datafusion::arrow::array::{Array, AsArray, MapArray, RecordBatch, StringArra
 use datafusion::arrow::datatypes::TimestampNanosecondType;
 use datafusion::common::ScalarValue;
 
-use super::tree::{TraceTree, TreeSpan};
 use super::{Engine, NamedQuery, QueryError};
+use crate::model::tree::{TraceTree, TreeSpan};
 
 /// One trace, ready to walk.
 pub struct LoadedTrace {

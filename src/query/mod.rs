@@ -1,19 +1,15 @@
-//! Questions asked of the store: the DataFusion engine, the named SQL queries, and
-//! the graph analyses that SQL expresses badly (critical path, pass/fail comparison),
-//! written in pure Rust over traces loaded from the engine, with the statistics they
-//! share.
+//! The store as DataFusion sees it: one engine over the Parquet files (with the
+//! shared views and the common filters), the named SQL queries of `queries/`, traces
+//! loaded into trees for the graph analyses, and results as rows.
 
-pub mod bottlenecks;
-pub mod compare;
-pub mod critical_path;
 pub mod engine;
 pub mod load;
 pub mod named;
-pub mod stats;
-pub mod tree;
+pub mod rows;
 
 pub use engine::{Engine, Filters, QueryResult};
 pub use named::NamedQuery;
+pub use rows::Rows;
 
 /// Errors of the query layer.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +22,21 @@ pub enum QueryError {
     Store(#[from] crate::store::StoreError),
     #[error("no SQL statement given")]
     Empty,
+    /// A named query's result lacks a column its row type reads: the SQL and the Rust
+    /// disagree (a renamed column), which must not read as zeros.
+    #[error("query {query} returned no column `{column}` (it has: {available})")]
+    MissingColumn {
+        query: String,
+        column: String,
+        available: String,
+    },
+    /// A column's values do not fit the row type's field.
+    #[error("query {query}: row {row} does not fit its row type: {message}")]
+    BadRow {
+        query: String,
+        row: usize,
+        message: String,
+    },
     #[error("{0}")]
     Invalid(String),
 }

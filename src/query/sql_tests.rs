@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Engine, Filters, NamedQuery};
 use crate::model::{CiFields, Outcome, Role, Span, Status};
-use crate::report::Rows;
+use crate::query::Rows;
 use crate::store::{Store, StoreWriter};
 
 const MINUTE: i64 = 60_000_000_000;

@@ -3,38 +3,18 @@
 //! into readers. Every decoder streams spans into a [`SpanSink`]; nothing here
 //! normalises CI conventions or touches the store.
 
-mod anyvalue;
-pub mod api;
+pub mod backend;
+pub mod decode;
 mod detect;
-mod enums;
 mod error;
-mod flex;
-pub mod http;
-mod ids;
 pub mod input;
-mod jaeger;
-pub mod jaeger_api;
-mod json_items;
-mod json_stream;
-mod otlp_attributes;
-mod otlp_json;
-mod otlp_proto;
-mod python_sdk;
-pub mod tempo_api;
-mod zipkin;
-pub mod zipkin_api;
 
-#[cfg(test)]
-mod proptests;
-#[cfg(test)]
-mod real_fixtures;
-
+pub use decode::{decode, decode_otlp_json_body, decode_otlp_proto_message};
 pub use detect::detect;
 pub use error::SourceError;
 pub use input::{Input, InputSpec, expand_inputs};
 
-use crate::model::{SourceKind, Span};
-use std::io::BufRead;
+use crate::model::Span;
 
 /// Wire formats pipescope decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,70 +62,6 @@ impl std::fmt::Display for Format {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
     }
-}
-
-/// Decodes a whole input stream, pushing spans and skipped items into the sink.
-/// `origin` names the input in problems (file path, `stdin`, a URL).
-///
-/// Returns `Err` only for a fatal error (the sink failed, I/O failed); malformed
-/// items are reported through [`SpanSink::skipped`] and decoding continues wherever
-/// the format allows resynchronising (the next JSON line, the next protobuf frame,
-/// the next span).
-pub fn decode(
-    format: Format,
-    input: &mut dyn BufRead,
-    origin: &str,
-    sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
-    match format {
-        Format::OtlpJson => {
-            if starts_like_proto(input)? {
-                otlp_proto::decode_framed(input, origin, SourceKind::Otlp, sink)
-            } else {
-                otlp_json::decode(input, origin, SourceKind::Otlp, sink)
-            }
-        }
-        Format::OtlpProto => otlp_proto::decode_framed(input, origin, SourceKind::Otlp, sink),
-        Format::Jaeger => jaeger::decode(input, origin, sink),
-        Format::Zipkin => zipkin::decode(input, origin, sink),
-        Format::PythonSdk => python_sdk::decode(input, origin, sink),
-    }
-}
-
-/// Whether buffered input begins like a protobuf frame rather than JSON.
-fn starts_like_proto(input: &mut dyn BufRead) -> std::io::Result<bool> {
-    let buf = loop {
-        match input.fill_buf() {
-            Ok(buf) => break buf,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    };
-    Ok(detect(buf) == Some(Format::OtlpProto))
-}
-
-/// Decodes one OTLP protobuf message (an `ExportTraceServiceRequest` / `TracesData`
-/// body as POSTed to `/v1/traces` or returned by Tempo). Used by the HTTP receiver
-/// and `pull`.
-pub fn decode_otlp_proto_message(
-    bytes: &[u8],
-    origin: &str,
-    source: SourceKind,
-    sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
-    otlp_proto::decode_message_at(bytes, origin, source, sink)
-}
-
-/// Decodes one OTLP/JSON body in any of its wrappers (`resourceSpans`, api_v3
-/// `result`, Tempo `batches` / `trace`). `source` is stored on every span.
-pub fn decode_otlp_json_body(
-    bytes: &[u8],
-    origin: &str,
-    source: SourceKind,
-    sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
-    let mut reader = bytes;
-    otlp_json::decode(&mut reader, origin, source, sink)
 }
 
 /// Something in the input that could not be decoded and was skipped.

@@ -32,6 +32,16 @@ impl Store {
         Ok(Store { root })
     }
 
+    /// Opens a store that must already exist, for the commands that only read it: a
+    /// missing store is [`StoreError::Missing`], whose message says how to make one.
+    pub fn open_existing(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
+        let root = root.into();
+        if !root.join("spans").is_dir() {
+            return Err(StoreError::Missing { path: root });
+        }
+        Ok(Store { root })
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

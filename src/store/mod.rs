@@ -25,6 +25,11 @@ pub enum StoreError {
     Write { path: PathBuf, message: String },
     #[error("{path}: not a readable pipescope Parquet file: {message}")]
     Corrupt { path: PathBuf, message: String },
+    /// A command that reads the store was pointed at a directory without one.
+    #[error(
+        "no store at {path} (run `pipescope ingest FILES` first, or pass --data DIR / set PIPESCOPE_DATA)"
+    )]
+    Missing { path: PathBuf },
 }
 
 impl StoreError {

@@ -1,0 +1,266 @@
+//! The report as self-contained HTML (inline CSS and SVG, no scripts, no network),
+//! Markdown (snapshot-tested) and JSON (`schema_version` 1, query `report`).
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use super::svg::{escape, line_chart, waterfall};
+use crate::analysis::report::{Headline, ReportData, Series};
+use crate::render::gate::{rule_rows, triage_rows, violation_rows};
+use crate::render::{Rows, cells, json::SCHEMA_VERSION, markdown};
+
+fn change(now: f64, before: f64) -> String {
+    if before == 0.0 {
+        if now == 0.0 {
+            "±0".into()
+        } else {
+            "new".into()
+        }
+    } else {
+        format!("{:+.0}%", (now / before - 1.0) * 100.0)
+    }
+}
+
+fn headline_rows(d: &ReportData) -> Rows {
+    let (c, p): (&Headline, &Headline) = (&d.current, &d.previous);
+    let row = |name: &str, now: f64, before: f64| {
+        vec![
+            json!(name),
+            json!(now),
+            json!(before),
+            json!(change(now, before)),
+        ]
+    };
+    Rows {
+        columns: ["measure", "current", "baseline", "change"]
+            .map(String::from)
+            .to_vec(),
+        rows: vec![
+            row("pipeline runs", c.runs as f64, p.runs as f64),
+            row("failed runs", c.failed_runs as f64, p.failed_runs as f64),
+            row("failure rate", c.failure_rate, p.failure_rate),
+            row(
+                "p50 pipeline duration (s)",
+                c.p50_pipeline_s,
+                p.p50_pipeline_s,
+            ),
+            row("flaky tests", c.flaky_tests as f64, p.flaky_tests as f64),
+        ],
+    }
+}
+
+fn flaky_rows(d: &ReportData) -> Rows {
+    Rows {
+        columns: [
+            "test",
+            "runs",
+            "failures",
+            "score",
+            "baseline rate",
+            "current rate",
+            "trend",
+            "likely cause",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: d
+            .flaky
+            .iter()
+            .map(|f| {
+                let trend = match (f.baseline_failure_rate, f.current_failure_rate) {
+                    (Some(b), Some(c)) if c > b => "worse",
+                    (Some(b), Some(c)) if c < b => "better",
+                    (Some(_), Some(_)) => "same",
+                    _ => "-",
+                };
+                vec![
+                    json!(f.test),
+                    json!(f.runs),
+                    json!(f.failures),
+                    json!(f.score),
+                    json!(f.baseline_failure_rate),
+                    json!(f.current_failure_rate),
+                    json!(trend),
+                    json!(f.likely_cause),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn series_rows(series: &[Series], name: &str) -> Rows {
+    let mut rows = Vec::new();
+    for s in series {
+        for (x, y) in &s.points {
+            rows.push(vec![json!(s.name), json!(x), json!(y)]);
+        }
+    }
+    Rows {
+        columns: vec![name.to_string(), "day".into(), "value".into()],
+        rows,
+    }
+}
+
+fn bar_rows(d: &ReportData) -> Rows {
+    Rows {
+        columns: ["span", "role", "start_s", "end_s"]
+            .map(String::from)
+            .to_vec(),
+        rows: d
+            .critical_path
+            .iter()
+            .map(|b| {
+                vec![
+                    json!(format!("{}{}", "  ".repeat(b.depth as usize), b.name)),
+                    json!(b.role),
+                    json!(b.start_s),
+                    json!(b.end_s),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// Markdown report.
+pub fn markdown(d: &ReportData) -> String {
+    let mut out = format!(
+        "# pipescope reliability report\n\nCurrent: last {}; baseline: the {} before.\n\n## Headline\n\n",
+        d.since, d.baseline
+    );
+    out.push_str(&markdown::render(&headline_rows(d)));
+    out.push_str("\n## Flaky tests\n\n");
+    out.push_str(&markdown::render(&flaky_rows(d)));
+    out.push_str("\n## Failure rate per branch per day\n\n");
+    out.push_str(&markdown::render(&series_rows(
+        &d.failure_rate_by_branch,
+        "branch",
+    )));
+    out.push_str("\n## Duration of the slowest tasks (s)\n\n");
+    out.push_str(&markdown::render(&series_rows(&d.task_durations, "task")));
+    out.push_str("\n## Critical path of a recent run\n\n");
+    out.push_str(&markdown::render(&bar_rows(d)));
+    out.push_str(&format!(
+        "\n## Gate: {}\n\n",
+        if d.gate.passed() { "PASS" } else { "FAIL" }
+    ));
+    out.push_str(&markdown::render(&rule_rows(&d.gate)));
+    if !d.gate.violations.is_empty() {
+        out.push('\n');
+        out.push_str(&markdown::render(&violation_rows(&d.gate)));
+    }
+    out
+}
+
+/// JSON report.
+pub fn json(d: &ReportData) -> Value {
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "query": "report",
+        "report": d,
+        "gate_passed": d.gate.passed(),
+    })
+}
+
+fn html_table(rows: &Rows) -> String {
+    let mut out = String::from("<table><thead><tr>");
+    for c in &rows.columns {
+        let _ = write!(out, "<th>{}</th>", escape(c));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in &rows.rows {
+        out.push_str("<tr>");
+        for v in row {
+            let class = if v.is_number() { " class=\"num\"" } else { "" };
+            let _ = write!(out, "<td{class}>{}</td>", escape(&cells::text(v)));
+        }
+        out.push_str("</tr>");
+    }
+    if rows.rows.is_empty() {
+        let _ = write!(
+            out,
+            "<tr><td colspan=\"{}\">(none)</td></tr>",
+            rows.columns.len()
+        );
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}\
+h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}\
+table{border-collapse:collapse;font-size:.9em;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}\
+td.num{text-align:right}th{background:#f4f4f4}.cards{display:flex;gap:1em;flex-wrap:wrap}\
+.card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;min-width:140px}.card b{font-size:1.4em;display:block}\
+.pass{color:#2a7d2a}.fail{color:#c0392b}svg.chart{background:#fff;border:1px solid #eee}";
+
+/// Self-contained HTML report.
+pub fn html(d: &ReportData) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>pipescope reliability report</title><style>{CSS}</style></head><body><h1>pipescope reliability report</h1><p>Current: last {}; baseline: the {} before.</p><div class=\"cards\">",
+        escape(&d.since),
+        escape(&d.baseline)
+    );
+    for row in &headline_rows(d).rows {
+        let _ = write!(
+            out,
+            "<div class=\"card\">{}<b>{}</b>baseline {} ({})</div>",
+            escape(&cells::text(&row[0])),
+            escape(&cells::text(&row[1])),
+            escape(&cells::text(&row[2])),
+            escape(&cells::text(&row[3]))
+        );
+    }
+    let verdict = if d.gate.passed() {
+        "pass\">PASS"
+    } else {
+        "fail\">FAIL"
+    };
+    let _ = write!(
+        out,
+        "</div><h2>Flaky tests</h2>{}",
+        html_table(&flaky_rows(d))
+    );
+    let _ = write!(
+        out,
+        "<h2>Failure rate per branch</h2>{}",
+        line_chart(
+            "failure-rate-by-branch",
+            "Failure rate per branch per day",
+            "failure rate",
+            &d.failure_rate_by_branch
+        )
+    );
+    let _ = write!(
+        out,
+        "<h2>Duration of the slowest tasks</h2>{}",
+        line_chart(
+            "task-durations",
+            "p50 (solid) and p95 (dashed) duration per day",
+            "seconds",
+            &d.task_durations
+        )
+    );
+    let run = d.critical_path_run.as_deref().unwrap_or("-");
+    let _ = write!(
+        out,
+        "<h2>Critical path of a recent run</h2><p>Trace {}</p>{}",
+        escape(run),
+        waterfall("critical-path", "Critical path", &d.critical_path)
+    );
+    let _ = write!(
+        out,
+        "<h2>Gate: <span class=\"{verdict}</span></h2>{}",
+        html_table(&rule_rows(&d.gate))
+    );
+    if !d.gate.violations.is_empty() {
+        out.push_str(&html_table(&violation_rows(&d.gate)));
+    }
+    if !d.gate.triage.is_empty() {
+        let _ = write!(out, "<h3>Triage</h3>{}", html_table(&triage_rows(&d.gate)));
+    }
+    out.push_str("</body></html>\n");
+    out
+}
