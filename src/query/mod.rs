@@ -84,4 +84,6 @@ fn statement_failed(number: usize, count: usize) -> String {
 }
 
 #[cfg(test)]
+mod named_snapshots;
+#[cfg(test)]
 mod sql_tests;
