@@ -7,7 +7,8 @@
 //! 1. per-span facts (`facts`): one pass over each span's attributes and resource
 //!    against a key index built once in [`Normalizer::new`];
 //! 2. roles (`roles`): own facts first, then corrected by position in the tree
-//!    (`tree`), plus the task/test/suite names and the outcome;
+//!    (`model::tree`, the builder the analyses use too, so a repaired trace has the
+//!    same roots here as there), plus the task/test/suite names and the outcome;
 //! 3. trace-level facts (`propagate`): pipeline, run id, attempt, branch, commit and
 //!    repo found anywhere in the trace, copied onto every span.
 //!
@@ -23,7 +24,6 @@
 mod facts;
 mod propagate;
 mod roles;
-mod tree;
 
 #[cfg(test)]
 mod tests;
@@ -36,11 +36,11 @@ fn flattens_resource(span: &Span) -> bool {
 
 use crate::model::conventions::Conventions;
 use crate::model::span::{SourceKind, Span};
+use crate::model::tree::Links;
 
 pub use propagate::TraceFacts;
 
 use facts::{KeyIndex, SpanFacts};
-use tree::Tree;
 
 /// Fills the CI columns of spans, one trace at a time. Build once, reuse for every
 /// trace: construction indexes the conventions table.
@@ -91,7 +91,7 @@ impl Normalizer {
             .iter()
             .map(|s| self.index.scan(&self.conventions, s))
             .collect();
-        let tree = Tree::build(spans);
+        let tree = Links::build(spans);
         let assigned = roles::assign(spans, &facts, &self.conventions, &tree);
         let (trace, is_ci) = propagate::gather(spans, &facts, &assigned, known);
 

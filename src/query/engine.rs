@@ -1,17 +1,26 @@
 //! The DataFusion session over a store: the `spans` table (a Parquet listing table,
 //! hive-partitioned by `date`, narrowed by the command's common filters), the shared
 //! views of `queries/views.sql`, and running named queries with bound parameters.
+//!
+//! Scripts of several statements (`views.sql`, `pipescope sql "a; b"`) are split by
+//! DataFusion's own parser, in the session's dialect: a `;` inside a comment or a
+//! string literal is no separator, empty statements are skipped, and a syntax error
+//! reads as DataFusion reports it (with its line and column).
 
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::error::DataFusionError;
 use datafusion::prelude::{Expr, SessionConfig, SessionContext, col, lit};
+use datafusion::sql::parser::{DFParserBuilder, Statement};
+use datafusion::sql::sqlparser::dialect::dialect_from_str;
 
 use super::QueryError;
 use super::named::{NamedQuery, VIEWS_SQL};
@@ -74,10 +83,15 @@ impl Engine {
         }
         ctx.register_table("spans", spans.into_view())?;
 
-        for statement in split_statements(VIEWS_SQL) {
-            ctx.sql(statement).await?.collect().await?;
-        }
-        Ok(Engine { ctx })
+        let engine = Engine { ctx };
+        let views = async {
+            for statement in engine.parse(VIEWS_SQL)? {
+                engine.execute(statement).await?.collect().await?;
+            }
+            Ok::<(), DataFusionError>(())
+        };
+        views.await.map_err(|source| QueryError::Views { source })?;
+        Ok(engine)
     }
 
     /// Runs a named query with its parameters bound (never formatted into the SQL).
@@ -86,28 +100,72 @@ impl Engine {
         query: NamedQuery,
         params: Vec<(&str, ScalarValue)>,
     ) -> Result<QueryResult, QueryError> {
-        let mut frame = self.ctx.sql(query.sql()).await?;
-        if !params.is_empty() {
-            frame = frame.with_param_values(params)?;
-        }
-        collect(frame).await
+        let result = async {
+            let mut frame = self.ctx.sql(query.sql()).await?;
+            if !params.is_empty() {
+                frame = frame.with_param_values(params)?;
+            }
+            collect(frame).await
+        };
+        result.await.map_err(|source| QueryError::Named {
+            query: query.name(),
+            source,
+        })
     }
 
     /// Runs ad hoc SQL (the `sql` subcommand). Several `;`-separated statements run in
     /// order; the last one's result is returned.
     pub async fn sql(&self, sql: &str) -> Result<QueryResult, QueryError> {
-        let statements = split_statements(sql);
-        let Some((last, before)) = statements.split_last() else {
+        let statements = self
+            .parse(sql)
+            .map_err(|source| QueryError::Parse { source })?;
+        let count = statements.len();
+        if count == 0 {
             return Err(QueryError::Empty);
-        };
-        for statement in before {
-            self.ctx.sql(statement).await?.collect().await?;
         }
-        collect(self.ctx.sql(last).await?).await
+        let mut last = None;
+        for (i, statement) in statements.into_iter().enumerate() {
+            let failed = |source| QueryError::Statement {
+                number: i + 1,
+                count,
+                source,
+            };
+            let frame = self.execute(statement).await.map_err(failed)?;
+            if i + 1 < count {
+                frame.collect().await.map_err(failed)?;
+            } else {
+                last = Some(collect(frame).await.map_err(failed)?);
+            }
+        }
+        last.ok_or(QueryError::Empty)
     }
 
     pub fn context(&self) -> &SessionContext {
         &self.ctx
+    }
+
+    /// The statements of a script, parsed as `SessionContext::sql` parses one (the
+    /// session's dialect and recursion limit), keeping every statement.
+    fn parse(&self, sql: &str) -> Result<Vec<Statement>, DataFusionError> {
+        let state = self.ctx.state();
+        let options = &state.config().options().sql_parser;
+        let dialect = dialect_from_str(options.dialect).ok_or_else(|| {
+            DataFusionError::Plan(format!("unsupported SQL dialect {}", options.dialect))
+        })?;
+        let statements = DFParserBuilder::new(sql)
+            .with_dialect(dialect.as_ref())
+            .with_recursion_limit(options.recursion_limit.get())
+            .build()?
+            .parse_statements()?;
+        Ok(statements.into())
+    }
+
+    /// Plans and starts one parsed statement, as `SessionContext::sql` does with the one
+    /// it parses. The state is taken afresh so that a statement sees the views and
+    /// tables the previous ones created.
+    async fn execute(&self, statement: Statement) -> Result<DataFrame, DataFusionError> {
+        let plan = self.ctx.state().statement_to_plan(statement).await?;
+        self.ctx.execute_logical_plan(plan).await
     }
 }
 
@@ -155,7 +213,7 @@ fn completed_spans_sql() -> String {
     )
 }
 
-async fn collect(frame: datafusion::dataframe::DataFrame) -> Result<QueryResult, QueryError> {
+async fn collect(frame: DataFrame) -> Result<QueryResult, DataFusionError> {
     let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
     let batches = frame.collect().await?;
     Ok(QueryResult { schema, batches })
@@ -191,54 +249,113 @@ fn filter_expr(filters: &Filters) -> Option<Expr> {
     parts.into_iter().reduce(Expr::and)
 }
 
-/// Splits a SQL script on `;` outside quotes and comments.
-fn split_statements(sql: &str) -> Vec<&str> {
-    let mut statements = Vec::new();
-    let bytes = sql.as_bytes();
-    let (mut start, mut i) = (0, 0);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\'' | b'"' => {
-                let quote = bytes[i];
-                i += 1;
-                while i < bytes.len() && bytes[i] != quote {
-                    i += 1;
-                }
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b';' => {
-                statements.push(&sql[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    statements.push(&sql[start.min(sql.len())..]);
-    statements
-        .into_iter()
-        .filter(|s| {
-            s.lines()
-                .map(|l| l.split("--").next().unwrap_or("").trim())
-                .any(|l| !l.is_empty())
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::split_statements;
+    use serde_json::{Value, json};
 
-    #[test]
-    fn splits_on_semicolons_outside_quotes_and_comments() {
-        let sql = "SELECT ';' AS a; -- a comment; with semicolon\nSELECT 2;\n-- only a comment\n";
+    use super::*;
+    use crate::query::Rows;
+
+    /// An engine without a store: statement handling needs no spans.
+    fn bare() -> Engine {
+        Engine {
+            ctx: SessionContext::new(),
+        }
+    }
+
+    async fn rows(sql: &str) -> Vec<Value> {
+        let result = bare().sql(sql).await.unwrap();
+        Rows::from_batches(&result.schema, &result.batches).objects()
+    }
+
+    fn count(sql: &str) -> usize {
+        bare().parse(sql).unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn a_semicolon_in_a_line_comment_is_no_separator() {
+        let sql = "SELECT 1 AS a; -- one; two\nSELECT 2 AS b -- three; four";
+        assert_eq!(count(sql), 2);
+        assert_eq!(rows(sql).await, vec![json!({"b": 2})]);
+    }
+
+    #[tokio::test]
+    async fn a_semicolon_in_a_block_comment_is_no_separator() {
+        let sql = "SELECT /* one; two */ 1 AS a /* ; */";
+        assert_eq!(count(sql), 1);
+        assert_eq!(rows(sql).await, vec![json!({"a": 1})]);
+    }
+
+    #[tokio::test]
+    async fn a_semicolon_in_a_string_literal_is_no_separator() {
+        let sql = "SELECT 'a;b' AS s, 'it''s; here' AS t, \"x;y\" FROM (SELECT 1 AS \"x;y\")";
+        assert_eq!(count(sql), 1);
         assert_eq!(
-            split_statements(sql),
-            vec!["SELECT ';' AS a", " -- a comment; with semicolon\nSELECT 2"]
+            rows(sql).await,
+            vec![json!({"s": "a;b", "t": "it's; here", "x;y": 1})]
         );
+    }
+
+    #[tokio::test]
+    async fn empty_statements_are_skipped() {
+        assert_eq!(count(";; SELECT 1 AS a;;\n;"), 1);
+        assert_eq!(rows(";; SELECT 1 AS a;;\n;").await, vec![json!({"a": 1})]);
+        for nothing in ["", "  ;; ", "-- only a comment\n", "/* ; */ ;"] {
+            let error = bare().sql(nothing).await.unwrap_err();
+            assert!(matches!(error, QueryError::Empty), "{nothing:?}: {error}");
+        }
+    }
+
+    #[tokio::test]
+    async fn later_statements_see_what_earlier_ones_created() {
+        let sql = "CREATE VIEW v AS SELECT 1 AS x; SELECT x + 1 AS y FROM v;";
+        assert_eq!(rows(sql).await, vec![json!({"y": 2})]);
+    }
+
+    #[tokio::test]
+    async fn a_syntax_error_reads_as_datafusion_reports_it() {
+        let sql = "SELECT 1;\nSELEKT nothing";
+        let error = bare().sql(sql).await.unwrap_err();
+        let QueryError::Parse { source } = &error else {
+            panic!("not a parse error: {error:?}");
+        };
+        let datafusion = SessionContext::new()
+            .sql("SELEKT nothing")
+            .await
+            .unwrap_err();
+        assert!(
+            source
+                .to_string()
+                .contains("Expected: an SQL statement, found: SELEKT"),
+            "{source}"
+        );
+        // Same message as DataFusion's own `sql`, except for the line it is on.
+        assert_eq!(
+            source.to_string().replace("Line: 2", "Line: 1"),
+            datafusion.to_string()
+        );
+        assert_eq!(error.to_string(), "cannot parse the SQL");
+    }
+
+    #[tokio::test]
+    async fn a_failing_statement_is_named_by_its_position() {
+        let error = bare()
+            .sql("SELECT 1; SELECT * FROM no_such_table; SELECT 3")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                QueryError::Statement {
+                    number: 2,
+                    count: 3,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert_eq!(error.to_string(), "SQL statement 2 of 3 failed");
+        let one = bare().sql("SELECT * FROM no_such_table").await.unwrap_err();
+        assert_eq!(one.to_string(), "the SQL statement failed");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use datafusion::arrow::array::{Array, AsArray, MapArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, MapArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::TimestampNanosecondType;
 use datafusion::common::ScalarValue;
 
@@ -19,8 +19,9 @@ pub struct LoadedTrace {
 
 /// Every pipeline run's spans, without attributes.
 pub async fn pipeline_traces(engine: &Engine) -> Result<Vec<LoadedTrace>, QueryError> {
-    let result = engine.run(NamedQuery::PipelineSpans, vec![]).await?;
-    group(&result.batches)
+    let query = NamedQuery::PipelineSpans;
+    let result = engine.run(query, vec![]).await?;
+    group(query, &result.batches)
 }
 
 /// Every trace that holds an execution of `test` (any test when `None`), with attributes.
@@ -32,28 +33,54 @@ pub async fn test_traces(
         ("role", ScalarValue::from("test")),
         ("test", ScalarValue::from(test.unwrap_or(""))),
     ];
-    let result = engine.run(NamedQuery::TraceSpans, params).await?;
-    group(&result.batches)
+    let query = NamedQuery::TraceSpans;
+    let result = engine.run(query, params).await?;
+    group(query, &result.batches)
 }
 
-fn group(batches: &[RecordBatch]) -> Result<Vec<LoadedTrace>, QueryError> {
+/// A column of `batch` by name, failing with the query's name and what it has instead.
+fn column<'a>(
+    query: NamedQuery,
+    batch: &'a RecordBatch,
+    name: &str,
+) -> Result<&'a ArrayRef, QueryError> {
+    batch.column_by_name(name).ok_or_else(|| {
+        let schema = batch.schema();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        QueryError::MissingColumn {
+            query: query.name().to_string(),
+            column: name.to_string(),
+            available: names.join(", "),
+        }
+    })
+}
+
+fn wrong_type(
+    query: NamedQuery,
+    name: &str,
+    expected: &'static str,
+    found: &ArrayRef,
+) -> QueryError {
+    QueryError::ColumnType {
+        query: query.name().to_string(),
+        column: name.to_string(),
+        expected,
+        found: found.data_type().to_string(),
+    }
+}
+
+fn group(query: NamedQuery, batches: &[RecordBatch]) -> Result<Vec<LoadedTrace>, QueryError> {
     let mut traces: HashMap<String, (Option<String>, Vec<TreeSpan>)> = HashMap::new();
     for batch in batches {
         let text = |name: &str| -> Result<&StringArray, QueryError> {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_string_opt::<i32>())
-                .ok_or_else(|| {
-                    QueryError::Invalid(format!("query result has no text column {name}"))
-                })
+            let c = column(query, batch, name)?;
+            c.as_string_opt::<i32>()
+                .ok_or_else(|| wrong_type(query, name, "Utf8", c))
         };
         let time = |name: &str| {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
-                .ok_or_else(|| {
-                    QueryError::Invalid(format!("query result has no timestamp column {name}"))
-                })
+            let c = column(query, batch, name)?;
+            c.as_primitive_opt::<TimestampNanosecondType>()
+                .ok_or_else(|| wrong_type(query, name, "Timestamp(ns)", c))
         };
         let (trace_id, span_id, parent, name) = (
             text("trace_id")?,

@@ -1,4 +1,6 @@
-//! The named queries of `queries/*.sql`, compiled into the binary.
+//! The named queries of `queries/*.sql`, compiled into the binary. Every file but
+//! `views.sql` is one [`NamedQuery`]; `named_snapshots` runs each of them on a small
+//! fixed store and fails when a file has no variant.
 
 /// Views created in every session (see `queries/views.sql`).
 pub const VIEWS_SQL: &str = include_str!("../../queries/views.sql");
@@ -20,6 +22,22 @@ pub enum NamedQuery {
 }
 
 impl NamedQuery {
+    /// Every named query, in the order of the enum.
+    pub const ALL: [NamedQuery; 11] = [
+        NamedQuery::Flaky,
+        NamedQuery::FailuresByBranch,
+        NamedQuery::FailuresByPipeline,
+        NamedQuery::FailuresByTask,
+        NamedQuery::FailuresByTest,
+        NamedQuery::TraceSpans,
+        NamedQuery::PipelineSpans,
+        NamedQuery::GateDurations,
+        NamedQuery::GateFailures,
+        NamedQuery::GateFailedRuns,
+        NamedQuery::ReportTaskDurations,
+    ];
+
+    /// The file name without `.sql`, as error messages name the query.
     pub fn name(self) -> &'static str {
         match self {
             NamedQuery::Flaky => "flaky",
@@ -36,6 +54,7 @@ impl NamedQuery {
         }
     }
 
+    /// The query's SQL text.
     pub fn sql(self) -> &'static str {
         match self {
             NamedQuery::Flaky => include_str!("../../queries/flaky.sql"),

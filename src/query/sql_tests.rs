@@ -9,9 +9,9 @@ use crate::model::{CiFields, Outcome, Role, Span, Status};
 use crate::query::Rows;
 use crate::store::{Store, StoreWriter};
 
-const MINUTE: i64 = 60_000_000_000;
+pub(super) const MINUTE: i64 = 60_000_000_000;
 
-fn span(
+pub(super) fn span(
     trace: u32,
     id: u32,
     parent: Option<u32>,
@@ -79,7 +79,7 @@ fn run(
     spans
 }
 
-async fn store_with(spans: &[Span]) -> (tempfile::TempDir, Engine) {
+pub(super) async fn store_with(spans: &[Span]) -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let mut writer = StoreWriter::new(&store).unwrap();

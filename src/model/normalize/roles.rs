@@ -19,9 +19,9 @@
 
 use crate::model::conventions::{Conventions, Group};
 use crate::model::span::{Outcome, Role, Span, Status};
+use crate::model::tree::Links;
 
 use super::facts::SpanFacts;
-use super::tree::Tree;
 
 /// What one span turned out to be.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -127,7 +127,7 @@ pub(super) fn assign(
     spans: &[Span],
     facts: &[SpanFacts],
     conv: &Conventions,
-    tree: &Tree,
+    tree: &Links,
 ) -> Vec<Assigned> {
     let n = spans.len();
     let prelims: Vec<Prelim> = spans
@@ -138,8 +138,10 @@ pub(super) fn assign(
     let mut out = vec![Assigned::default(); n];
     let mut ctx = vec![Ctx::default(); n];
 
-    for &i in &tree.order {
-        let up = tree.parent[i].map(|p| ctx[p]).unwrap_or_default();
+    // Parents before children: each span's rules read only what its ancestors (and
+    // its children's own facts) say, so the order of siblings does not matter.
+    for i in tree.preorder() {
+        let up = tree.parent(i).map(|p| ctx[p]).unwrap_or_default();
         let (span, f) = (&spans[i], &facts[i]);
         let in_task = up.nearest_task.is_some();
         let enclosing_task = up.nearest_task.and_then(|t| out[t].task.clone());
@@ -155,7 +157,7 @@ pub(super) fn assign(
             }
             Prelim::Stage => a.role = Some(Role::Stage),
             Prelim::NamedStage(name) => {
-                let holds_branches = tree.children[i].iter().any(|&c| {
+                let holds_branches = tree.children(i).iter().any(|&c| {
                     matches!(prelims[c], Prelim::NamedStage(_))
                         || strip_any(&spans[c].name, conv.task_prefixes()).is_some()
                 });
@@ -230,8 +232,8 @@ pub(super) fn assign(
     }
 
     // Names from enclosing spans, now that every role is known.
-    for &i in &tree.order {
-        let up = tree.parent[i].map(|p| ctx[p]).unwrap_or_default();
+    for i in tree.preorder() {
+        let up = tree.parent(i).map(|p| ctx[p]).unwrap_or_default();
         let task_name = up.nearest_task.and_then(|t| out[t].task.clone());
         let suite_name = up.nearest_suite.and_then(|s| out[s].suite.clone());
         let a = &mut out[i];
@@ -261,11 +263,13 @@ pub(super) fn assign(
 
     // GitLab receiver stages: attribute-less children of the pipeline that hold tasks.
     for i in 0..n {
-        let parent_is_pipeline =
-            tree.parent[i].is_some_and(|p| out[p].role == Some(Role::Pipeline));
+        let parent_is_pipeline = tree
+            .parent(i)
+            .is_some_and(|p| out[p].role == Some(Role::Pipeline));
         if out[i].role.is_none()
             && parent_is_pipeline
-            && tree.children[i]
+            && tree
+                .children(i)
                 .iter()
                 .any(|&c| out[c].role == Some(Role::Task))
         {

@@ -7,6 +7,7 @@ mod result_rows;
 mod role_rows;
 mod shapes;
 mod trace_rows;
+mod tree_agreement;
 
 use super::*;
 use crate::model::span::{CiFields, Link, Outcome, Role, Status};
