@@ -5,7 +5,7 @@
 //! `cargo bench --bench analyses`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pipescope::analysis::bottlenecks::Unit;
+use pipescope::analysis::bottlenecks::ByTask;
 use pipescope::analysis::{bottlenecks, compare, failures, flaky};
 use pipescope::ingest::{IngestOptions, ingest};
 use pipescope::query::{Engine, Filters};
@@ -40,9 +40,9 @@ fn bench_analyses(c: &mut Criterion) {
     let worst = runtime
         .block_on(flaky::rows(&engine, false))
         .expect("flaky")
-        .rows
-        .first()
-        .and_then(|r| r[0].as_str().map(String::from))
+        .into_iter()
+        .next()
+        .map(|row| row.test)
         .expect("a flaky test");
 
     let mut group = c.benchmark_group("analyses_1m_spans");
@@ -70,7 +70,7 @@ fn bench_analyses(c: &mut Criterion) {
     group.bench_function("bottlenecks", |b| {
         b.iter(|| {
             runtime
-                .block_on(bottlenecks::rows(&engine, Unit::Task))
+                .block_on(bottlenecks::rows::<ByTask>(&engine))
                 .expect("bottlenecks")
         })
     });
