@@ -5,7 +5,7 @@
 //! `cargo bench --bench analyses`
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use pipescope::analysis::bottlenecks::Unit;
+use pipescope::analysis::bottlenecks::ByTask;
 use pipescope::analysis::{bottlenecks, compare, failures, flaky};
 use pipescope::ingest::{IngestOptions, ingest};
 use pipescope::query::{Engine, Filters};
@@ -70,7 +70,7 @@ fn bench_analyses(c: &mut Criterion) {
     group.bench_function("bottlenecks", |b| {
         b.iter(|| {
             runtime
-                .block_on(bottlenecks::rows(&engine, Unit::Task))
+                .block_on(bottlenecks::rows::<ByTask>(&engine))
                 .expect("bottlenecks")
         })
     });

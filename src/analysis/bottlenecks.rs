@@ -3,19 +3,19 @@
 //! pipeline ended. A long task that always runs beside a longer chain has ~0 critical
 //! time and ranks low, which is the point: speeding it up would not make CI faster.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::critical_path::{critical_path, rollup};
 use super::stats::{mean, percentile};
-use crate::model::tree::TreeSpan;
-use crate::query::Rows;
+use crate::model::tree::{TraceTree, TreeSpan};
 use crate::query::load::{self, LoadedTrace};
 use crate::query::{Engine, QueryError};
 
 /// What a row is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
     /// Spans with role `task` (jobs, stages that are units of work).
     Task,
@@ -24,6 +24,17 @@ pub enum Unit {
 }
 
 impl Unit {
+    pub const ALL: [Unit; 2] = [Unit::Task, Unit::Step];
+
+    /// The name used on the command line and in JSON parameters; also the column that
+    /// names the unit in the rows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Task => "task",
+            Unit::Step => "step",
+        }
+    }
+
     fn matches(self, span: &TreeSpan) -> bool {
         let role = span.role.as_deref();
         match self {
@@ -38,13 +49,60 @@ impl Unit {
             Unit::Step => span.name.clone(),
         }
     }
+}
 
-    pub fn column(self) -> &'static str {
-        match self {
-            Unit::Task => "task",
-            Unit::Step => "step",
-        }
+/// The column that names a row's unit: [`ByTask`] (`task`) or [`ByStep`] (`step`), so
+/// each row carries the column of its unit, as `failures`' groupings do.
+pub trait UnitKey: Serialize + Default {
+    const UNIT: Unit;
+    /// The key of the unit called `label`.
+    fn new(label: String) -> Self;
+}
+
+/// Rows per task (the task name, or the span name where there is none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ByTask {
+    pub task: String,
+}
+
+/// Rows per step (the span name).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ByStep {
+    pub step: String,
+}
+
+impl UnitKey for ByTask {
+    const UNIT: Unit = Unit::Task;
+    fn new(task: String) -> Self {
+        ByTask { task }
     }
+}
+
+impl UnitKey for ByStep {
+    const UNIT: Unit = Unit::Step;
+    fn new(step: String) -> Self {
+        ByStep { step }
+    }
+}
+
+/// One task (or step) of one pipeline over all its runs. Field order is the JSON
+/// contract's column order; durations are seconds rounded to milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BottleneckRow<K> {
+    pub pipeline: String,
+    #[serde(flatten)]
+    pub unit: K,
+    /// Executions of the unit.
+    pub runs: u64,
+    pub p50_s: f64,
+    pub p95_s: f64,
+    pub mean_s: f64,
+    /// The durations of all runs, summed.
+    pub total_s: f64,
+    /// Time the unit spent on its pipeline's critical path, summed over runs.
+    pub critical_path_s: f64,
+    /// `critical_path_s` over the pipeline's total wall time.
+    pub critical_path_share: f64,
 }
 
 #[derive(Default)]
@@ -54,14 +112,15 @@ struct Accumulator {
 }
 
 /// The bottleneck rows of every pipeline trace the engine sees.
-pub async fn rows(engine: &Engine, unit: Unit) -> Result<Rows, QueryError> {
+pub async fn rows<K: UnitKey>(engine: &Engine) -> Result<Vec<BottleneckRow<K>>, QueryError> {
     let traces = load::pipeline_traces(engine).await?;
-    Ok(bottlenecks(&traces, unit))
+    Ok(bottlenecks(&traces))
 }
 
 /// Computes the bottleneck rows over loaded pipeline traces, sorted by critical-path
-/// time (descending).
-pub fn bottlenecks(traces: &[LoadedTrace], unit: Unit) -> Rows {
+/// time (descending), then by pipeline and unit.
+pub fn bottlenecks<K: UnitKey>(traces: &[LoadedTrace]) -> Vec<BottleneckRow<K>> {
+    let unit = K::UNIT;
     let mut per_unit: HashMap<(String, String), Accumulator> = HashMap::new();
     let mut wall_ns: HashMap<String, i64> = HashMap::new();
     for trace in traces {
@@ -85,11 +144,15 @@ pub fn bottlenecks(traces: &[LoadedTrace], unit: Unit) -> Rows {
         }
     }
 
-    let mut rows: Vec<(i64, Vec<Value>)> = per_unit
+    let mut ranked: Vec<((String, String), Accumulator)> = per_unit.into_iter().collect();
+    // Ranked on the exact nanoseconds, not the rounded seconds; names break ties.
+    ranked.sort_by(|(a_key, a), (b_key, b)| {
+        (Reverse(a.critical_ns), a_key).cmp(&(Reverse(b.critical_ns), b_key))
+    });
+    ranked
         .into_iter()
         .map(|((pipeline, label), mut acc)| {
             acc.durations_s.sort_by(|a, b| a.total_cmp(b));
-            let total: f64 = acc.durations_s.iter().sum();
             let critical_s = acc.critical_ns as f64 / 1e9;
             let wall_s = wall_ns.get(&pipeline).copied().unwrap_or(0) as f64 / 1e9;
             let share = if wall_s > 0.0 {
@@ -97,47 +160,24 @@ pub fn bottlenecks(traces: &[LoadedTrace], unit: Unit) -> Rows {
             } else {
                 0.0
             };
-            let row = vec![
-                json!(pipeline),
-                json!(label),
-                json!(acc.durations_s.len()),
-                json!(round(percentile(&acc.durations_s, 50.0))),
-                json!(round(percentile(&acc.durations_s, 95.0))),
-                json!(round(mean(&acc.durations_s))),
-                json!(round(total)),
-                json!(round(critical_s)),
-                json!(round(share)),
-            ];
-            (acc.critical_ns, row)
+            BottleneckRow {
+                pipeline,
+                unit: K::new(label),
+                runs: acc.durations_s.len() as u64,
+                p50_s: round(percentile(&acc.durations_s, 50.0)),
+                p95_s: round(percentile(&acc.durations_s, 95.0)),
+                mean_s: round(mean(&acc.durations_s)),
+                total_s: round(acc.durations_s.iter().sum()),
+                critical_path_s: round(critical_s),
+                critical_path_share: round(share),
+            }
         })
-        .collect();
-    rows.sort_by(|a, b| {
-        b.0.cmp(&a.0)
-            .then_with(|| a.1[0].as_str().cmp(&b.1[0].as_str()))
-            .then_with(|| a.1[1].as_str().cmp(&b.1[1].as_str()))
-    });
-    Rows {
-        columns: [
-            "pipeline",
-            unit.column(),
-            "runs",
-            "p50_s",
-            "p95_s",
-            "mean_s",
-            "total_s",
-            "critical_path_s",
-            "critical_path_share",
-        ]
-        .iter()
-        .map(|c| c.to_string())
-        .collect(),
-        rows: rows.into_iter().map(|(_, row)| row).collect(),
-    }
+        .collect()
 }
 
 /// The outermost pipeline span of a trace (a re-run's pipeline span may sit below a
 /// parent that was not exported; then the first pipeline span is taken).
-fn pipeline_root(tree: &crate::model::tree::TraceTree) -> Option<usize> {
+fn pipeline_root(tree: &TraceTree) -> Option<usize> {
     let pipelines: Vec<usize> = (0..tree.len())
         .filter(|&i| tree.span(i).role.as_deref() == Some("pipeline"))
         .collect();
@@ -150,4 +190,74 @@ fn pipeline_root(tree: &crate::model::tree::TraceTree) -> Option<usize> {
 
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::Rows;
+
+    fn span(id: &str, parent: Option<&str>, role: &str, start: i64, end: i64) -> TreeSpan {
+        TreeSpan {
+            span_id: id.to_string(),
+            parent_span_id: parent.map(str::to_string),
+            name: id.to_string(),
+            role: Some(role.to_string()),
+            start_ns: start * 1_000_000_000,
+            end_ns: end * 1_000_000_000,
+            ..TreeSpan::default()
+        }
+    }
+
+    /// A 100 s pipeline: `build` (0-60 s) then `test` (60-100 s), with `lint` (0-70 s)
+    /// beside them, longer than `test` but never on the critical path.
+    fn run() -> LoadedTrace {
+        LoadedTrace {
+            trace_id: "t".into(),
+            pipeline: Some("ci".into()),
+            tree: TraceTree::new(vec![
+                span("ci", None, "pipeline", 0, 100),
+                span("build", Some("ci"), "task", 0, 60),
+                span("lint", Some("ci"), "task", 0, 70),
+                span("test", Some("ci"), "task", 60, 100),
+                span("compile", Some("build"), "step", 0, 60),
+            ]),
+        }
+    }
+
+    #[test]
+    fn ranks_by_time_on_the_critical_path_not_duration() {
+        let rows = bottlenecks::<ByTask>(&[run(), run()]);
+        let order: Vec<(&str, f64, f64)> = rows
+            .iter()
+            .map(|r| (r.unit.task.as_str(), r.total_s, r.critical_path_s))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("build", 120.0, 120.0),
+                ("test", 80.0, 80.0),
+                ("lint", 140.0, 0.0)
+            ]
+        );
+        assert_eq!(rows[0].runs, 2);
+        assert_eq!(rows[0].critical_path_share, 0.6);
+        let steps = bottlenecks::<ByStep>(&[run()]);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].unit.step, "compile");
+    }
+
+    #[test]
+    fn the_unit_names_its_column_even_without_rows() {
+        let columns = |rows: Rows| rows.columns.join(",");
+        let rest = "runs,p50_s,p95_s,mean_s,total_s,critical_path_s,critical_path_share";
+        assert_eq!(
+            columns(Rows::from_records::<BottleneckRow<ByTask>>(&[])),
+            format!("pipeline,task,{rest}")
+        );
+        assert_eq!(
+            columns(Rows::from_records::<BottleneckRow<ByStep>>(&[])),
+            format!("pipeline,step,{rest}")
+        );
+    }
 }

@@ -99,7 +99,6 @@ pub fn rollup(
         .collect()
 }
 
-/// For every span, the sum of `per_span_ns` over it and its descendants.
 /// Each span's interval widened to cover its descendants' (spans with a negative
 /// duration count as empty).
 fn extents(tree: &TraceTree) -> Vec<(i64, i64)> {
@@ -121,6 +120,7 @@ fn extents(tree: &TraceTree) -> Vec<(i64, i64)> {
     extent
 }
 
+/// For every span, the sum of `per_span_ns` over it and its descendants.
 fn subtree_totals(tree: &TraceTree, per_span_ns: &[i64]) -> Vec<i64> {
     let mut total: Vec<i64> = (0..tree.len())
         .map(|i| per_span_ns.get(i).copied().unwrap_or(0))

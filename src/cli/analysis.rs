@@ -1,7 +1,6 @@
-//! Arguments and plumbing every analysis shares: filters, output format, opening
-//! the engine, printing a result.
+//! The arguments every analysis shares (filters and output format) and what they map
+//! to: the engine's filters, the parameters echoed in JSON, the opened engine.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
@@ -9,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::analysis::time::{now_ns, parse_time};
 use crate::query::{Engine, Filters};
-use crate::render::{self, OutputFormat, Rows};
+use crate::render::OutputFormat;
 use crate::store::Store;
 
 /// Filters and output options of every analysis.
@@ -33,6 +32,7 @@ pub struct CommonArgs {
 }
 
 impl CommonArgs {
+    /// The engine's filters; a time that does not parse names its flag.
     pub fn filters(&self) -> anyhow::Result<Filters> {
         let now = now_ns();
         let time = |flag: &str, text: &Option<String>| -> anyhow::Result<Option<i64>> {
@@ -66,18 +66,4 @@ impl CommonArgs {
             .await
             .with_context(|| format!("cannot query the store at {}", data.display()))
     }
-}
-
-/// Prints a result to stdout.
-pub fn print(
-    format: OutputFormat,
-    query: &str,
-    params: Map<String, Value>,
-    rows: &Rows,
-) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    render::render(format, query, &Value::Object(params), rows, &mut out)?;
-    out.flush()?;
-    Ok(())
 }

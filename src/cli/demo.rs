@@ -1,19 +1,21 @@
 //! `pipescope demo`: the whole job on bundled data, no server and no files needed.
 //! Generates the demo history with the built-in generator (fixed seed, so every run
 //! shows the same thing), ingests it into a temporary store and prints what each
-//! analysis finds.
+//! analysis finds, one titled table per analysis. JSON and CSV are refused: they carry
+//! one result per document, which the analyses' own subcommands give.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::analysis::bottlenecks::{self, Unit};
-use crate::analysis::failures::{self, ByBranch};
+use crate::analysis::bottlenecks::{self, BottleneckRow, ByTask};
+use crate::analysis::failures::{self, ByBranch, FailureRow};
 use crate::analysis::{compare, flaky};
 use crate::ingest::IngestOptions;
 use crate::query::{Engine, Filters};
-use crate::render::{OutputFormat, Rows, markdown, table};
+use crate::render::{self, Rows, SectionFormat};
 use crate::store::Store;
 use crate::synth::{SynthConfig, write_to_dir};
 
@@ -22,10 +24,10 @@ pub struct Args {
     /// Keep the store here instead of a temporary directory (explore it afterwards with
     /// `pipescope --data DIR ...`).
     #[arg(long)]
-    pub keep: Option<std::path::PathBuf>,
-    /// `table` or `markdown`.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    pub format: OutputFormat,
+    pub keep: Option<PathBuf>,
+    /// Output format (for JSON or CSV, run an analysis on the store kept with --keep).
+    #[arg(long, value_enum, default_value_t = SectionFormat::Table)]
+    pub format: SectionFormat,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -41,69 +43,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let engine = Engine::open(&Store::open(&data)?, &Filters::default()).await?;
     let mut out = std::io::stdout().lock();
-    let show = |out: &mut dyn Write, title: &str, rows: &Rows| -> std::io::Result<()> {
-        match args.format {
-            OutputFormat::Markdown => write!(out, "\n## {title}\n\n{}", markdown::render(rows)),
-            _ => write!(out, "\n{title}\n{}\n", table::render(rows)),
-        }
-    };
-
-    let mut flaky_rows = flaky::rows(&engine, false).await?;
-    flaky_rows.truncate(8);
-    let flaky_summary = select(
-        Rows::from_records(&flaky_rows),
-        &[
-            "test",
-            "runs",
-            "failures",
-            "flaky_commits",
-            "retry_passes",
-            "flake_rate",
-            "score",
-        ],
-    );
-    show(
-        &mut out,
-        "Flaky tests (pass and fail on the same commit), most evidence first",
-        &flaky_summary,
-    )?;
-
-    if let Some(worst) = flaky_rows.first().map(|row| row.test.clone()) {
-        let mut causes = compare::compare_test(&engine, &worst).await?;
-        causes.truncate(3);
-        let rows = compare::to_rows(&causes)?;
-        let rows = select(rows, &["span", "signal", "detail", "p_value"]);
-        show(
-            &mut out,
-            &format!("Why does {worst} fail? (pass vs fail, likely cause first)"),
-            &rows,
-        )?;
+    for (title, rows) in sections(&engine).await? {
+        render::section(args.format, &title, &rows, &mut out)?;
     }
-
-    let mut slow = bottlenecks::rows(&engine, Unit::Task).await?;
-    slow.rows.truncate(6);
-    let slow = select(
-        slow,
-        &[
-            "pipeline",
-            "task",
-            "runs",
-            "p50_s",
-            "p95_s",
-            "critical_path_s",
-            "critical_path_share",
-        ],
-    );
-    show(
-        &mut out,
-        "Bottlenecks: time on the critical path, not merely long",
-        &slow,
-    )?;
-
-    let by_branch = failures::rows::<ByBranch>(&engine, None).await?;
-    let by_branch = Rows::from_records(&by_branch);
-    show(&mut out, "Pipeline failure rate by branch", &by_branch)?;
-
     if let Some(dir) = &args.keep {
         writeln!(
             out,
@@ -117,20 +59,80 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             "\nNext: `pipescope demo --keep DIR`, then `pipescope --data DIR sql \"SELECT * FROM pipeline_runs LIMIT 5\"`."
         )?;
     }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn select(rows: Rows, keep: &[&str]) -> Rows {
-    let indexes: Vec<usize> = keep
-        .iter()
-        .filter_map(|k| rows.columns.iter().position(|c| c == k))
-        .collect();
-    Rows {
-        columns: indexes.iter().map(|&i| rows.columns[i].clone()).collect(),
-        rows: rows
-            .rows
-            .iter()
-            .map(|r| indexes.iter().map(|&i| r[i].clone()).collect())
-            .collect(),
+/// What the demo shows: a title and a short summary of each analysis's rows.
+async fn sections(engine: &Engine) -> anyhow::Result<Vec<(String, Rows)>> {
+    let mut sections = Vec::new();
+
+    let mut flaky_rows = flaky::rows(engine, false).await?;
+    flaky_rows.truncate(8);
+    sections.push((
+        "Flaky tests (pass and fail on the same commit), most evidence first".to_string(),
+        Rows::from_records(&flaky_rows).select(&[
+            "test",
+            "runs",
+            "failures",
+            "flaky_commits",
+            "retry_passes",
+            "flake_rate",
+            "score",
+        ]),
+    ));
+
+    if let Some(worst) = flaky_rows.first().map(|row| row.test.as_str()) {
+        let mut causes = compare::compare_test(engine, worst).await?;
+        causes.truncate(3);
+        sections.push((
+            format!("Why does {worst} fail? (pass vs fail, likely cause first)"),
+            Rows::from_records(&causes).select(&["span", "signal", "detail", "p_value"]),
+        ));
+    }
+
+    let mut slow: Vec<BottleneckRow<ByTask>> = bottlenecks::rows(engine).await?;
+    slow.truncate(6);
+    sections.push((
+        "Bottlenecks: time on the critical path, not merely long".to_string(),
+        Rows::from_records(&slow).select(&[
+            "pipeline",
+            "task",
+            "runs",
+            "p50_s",
+            "p95_s",
+            "critical_path_s",
+            "critical_path_share",
+        ]),
+    ));
+
+    let by_branch: Vec<FailureRow<ByBranch>> = failures::rows(engine, None).await?;
+    sections.push((
+        "Pipeline failure rate by branch".to_string(),
+        Rows::from_records(&by_branch),
+    ));
+    Ok(sections)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn json_and_csv_are_refused_with_the_formats_it_has() {
+        for format in ["json", "csv"] {
+            let error = Cli::try_parse_from(["pipescope", "demo", "--format", format])
+                .expect_err("demo has no one-document formats");
+            assert_eq!(error.kind(), clap::error::ErrorKind::InvalidValue);
+            let message = error.to_string();
+            assert!(
+                message.contains(&format!("invalid value '{format}'"))
+                    && message.contains("[possible values: table, markdown]"),
+                "{message}"
+            );
+        }
+        assert!(Cli::try_parse_from(["pipescope", "demo", "--format", "markdown"]).is_ok());
     }
 }

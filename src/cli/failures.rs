@@ -1,20 +1,18 @@
 //! `pipescope failures`: failure rates of pipeline runs (by branch or pipeline), tasks
-//! or tests, optionally per day or week.
-//!
-//! Row fields: the grouping column (`branch`, `pipeline`, `task` or `test` + `suite`),
-//! `bucket` (with `--bucket`), `runs`, `failed`, `failure_rate`. A pipeline run is one
-//! trace with a pipeline span; every attempt counts as a run.
+//! or tests, optionally per day or week. The rows are [`FailureRow`]s of the grouping
+//! asked for (their fields are the JSON contract).
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::analysis::{CommonArgs, print};
+use super::analysis::CommonArgs;
 use crate::analysis::failures::{
-    self, Bucket, ByBranch, ByPipeline, ByTask, ByTest, GroupBy, Grouping,
+    self, Bucket, ByBranch, ByPipeline, ByTask, ByTest, FailureRow, GroupBy, Grouping,
 };
-use crate::query::{Engine, QueryError, Rows};
+use crate::query::{Engine, QueryError};
+use crate::render::{self, Rows};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -30,34 +28,23 @@ pub struct Args {
 
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     let engine = args.common.engine(data).await?;
-    let rows = by_group(&engine, args.by, args.bucket).await?;
+    let rows = match args.by {
+        GroupBy::Branch => rows::<ByBranch>(&engine, args.bucket).await?,
+        GroupBy::Pipeline => rows::<ByPipeline>(&engine, args.bucket).await?,
+        GroupBy::Task => rows::<ByTask>(&engine, args.bucket).await?,
+        GroupBy::Test => rows::<ByTest>(&engine, args.bucket).await?,
+    };
     let mut params = args.common.params();
     params.insert("by".into(), json!(args.by.name()));
     params.insert("bucket".into(), json!(args.bucket.map(Bucket::name)));
-    print(args.common.format, "failures", params, &rows)?;
+    render::print(args.common.format, "failures", &params, &rows)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The rows of the grouping `by` names, ready to render.
-pub async fn by_group(
-    engine: &Engine,
-    by: GroupBy,
-    bucket: Option<Bucket>,
-) -> Result<Rows, QueryError> {
-    async fn rows<G: Grouping>(
-        engine: &Engine,
-        bucket: Option<Bucket>,
-    ) -> Result<Rows, QueryError> {
-        Ok(Rows::from_records(
-            &failures::rows::<G>(engine, bucket).await?,
-        ))
-    }
-    match by {
-        GroupBy::Branch => rows::<ByBranch>(engine, bucket).await,
-        GroupBy::Pipeline => rows::<ByPipeline>(engine, bucket).await,
-        GroupBy::Task => rows::<ByTask>(engine, bucket).await,
-        GroupBy::Test => rows::<ByTest>(engine, bucket).await,
-    }
+/// The rows of one grouping, ready to render.
+async fn rows<G: Grouping>(engine: &Engine, bucket: Option<Bucket>) -> Result<Rows, QueryError> {
+    let rows: Vec<FailureRow<G>> = failures::rows(engine, bucket).await?;
+    Ok(Rows::from_records(&rows))
 }
 
 super::value_enum!(GroupBy);

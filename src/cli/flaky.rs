@@ -1,21 +1,14 @@
-//! `pipescope flaky`: tests that pass and fail on the same commit.
-//!
-//! Row fields (a JSON contract): `test`, `suite`, `status` (`flaky` | `broken` |
-//! `stable`), `runs`, `passes`, `failures`, `flaky_commits`, `retry_passes`,
-//! `failure_rate`, `flip_rate`, `score`, `flake_rate`, `flake_rate_low`,
-//! `flake_rate_high`, `first_flake`, `last_flake`. The flake rate is failures on commits
-//! where the test also passed, over executions, with its 95% Wilson interval; `score` =
-//! `flake_rate_low * ln(1 + flaky failures)`, so well-evidenced flakes rank above thin
-//! ones (10 flakes in 100 runs above 1 in 2): see queries/flaky.sql.
+//! `pipescope flaky`: tests that pass and fail on the same commit, ranked by evidence.
+//! The rows and their statistics are [`FlakyRow`]'s (its fields are the JSON contract).
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::analysis::{CommonArgs, print};
-use crate::analysis::flaky;
-use crate::query::Rows;
+use super::analysis::CommonArgs;
+use crate::analysis::flaky::{self, FlakyRow};
+use crate::render::{self, Rows};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -31,16 +24,14 @@ pub struct Args {
 
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     let engine = args.common.engine(data).await?;
-    let mut rows = flaky::rows(&engine, args.all).await?;
-    if let Some(limit) = args.limit {
-        rows.truncate(limit);
-    }
+    let mut rows: Vec<FlakyRow> = flaky::rows(&engine, args.all).await?;
+    rows.truncate(args.limit.unwrap_or(usize::MAX));
     let mut params = args.common.params();
     params.insert("all".into(), json!(args.all));
-    print(
+    render::print(
         args.common.format,
         "flaky",
-        params,
+        &params,
         &Rows::from_records(&rows),
     )?;
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,6 @@
 //! `pipescope sql`: ad hoc SQL over `spans` and the views of queries/views.sql
-//! (`test_executions`, `pipeline_runs`, `task_runs`).
+//! (`test_executions`, `pipeline_runs`, `task_runs`). The rows are whatever the query
+//! selects, so they stay dynamic ([`Rows::from_result`]) rather than typed.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde_json::json;
 
-use super::analysis::{CommonArgs, print};
-use crate::query::Rows;
+use super::analysis::CommonArgs;
+use crate::render::{self, Rows};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -22,18 +23,24 @@ pub struct Args {
     pub common: CommonArgs,
 }
 
+impl Args {
+    /// The SQL text: the argument, or the file's contents.
+    fn sql(&self) -> anyhow::Result<String> {
+        match (&self.query, &self.file) {
+            (Some(query), _) => Ok(query.clone()),
+            (None, Some(file)) => std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read SQL from {}", file.display())),
+            (None, None) => anyhow::bail!("give a query or -f FILE"),
+        }
+    }
+}
+
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
-    let sql = match (&args.query, &args.file) {
-        (Some(query), _) => query.clone(),
-        (None, Some(file)) => std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read SQL from {}", file.display()))?,
-        (None, None) => anyhow::bail!("give a query or -f FILE"),
-    };
+    let sql = args.sql()?;
     let engine = args.common.engine(data).await?;
-    let result = engine.sql(&sql).await?;
-    let rows = Rows::from_batches(&result.schema, &result.batches);
+    let rows = Rows::from_result(&engine.sql(&sql).await?);
     let mut params = args.common.params();
     params.insert("sql".into(), json!(sql));
-    print(args.common.format, "sql", params, &rows)?;
+    render::print(args.common.format, "sql", &params, &rows)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -40,6 +40,11 @@ impl Rows {
         Rows { columns, rows }
     }
 
+    /// A named or ad hoc query's result.
+    pub fn from_result(result: &QueryResult) -> Rows {
+        Rows::from_batches(&result.schema, &result.batches)
+    }
+
     /// Rows as JSON objects keyed by column name.
     pub fn objects(&self) -> Vec<Value> {
         self.rows
@@ -78,6 +83,28 @@ impl Rows {
             })
             .collect();
         Rows { columns, rows }
+    }
+
+    /// Only the columns named in `keep`, in that order (for a summary of a wide
+    /// result); names that are not columns are skipped.
+    pub fn select(self, keep: &[&str]) -> Rows {
+        let indexes: Vec<usize> = keep
+            .iter()
+            .filter_map(|k| self.columns.iter().position(|c| c == k))
+            .collect();
+        Rows {
+            columns: indexes.iter().map(|&i| self.columns[i].clone()).collect(),
+            rows: self
+                .rows
+                .iter()
+                .map(|row| {
+                    indexes
+                        .iter()
+                        .map(|&i| row.get(i).cloned().unwrap_or(Value::Null))
+                        .collect()
+                })
+                .collect(),
+        }
     }
 
     /// Drops a column (e.g. `bucket` when no bucketing was asked for).
@@ -216,7 +243,7 @@ pub fn records<T: DeserializeOwned + Serialize + Default>(
             });
         }
     }
-    Rows::from_batches(&result.schema, &result.batches)
+    Rows::from_result(result)
         .objects()
         .into_iter()
         .enumerate()
@@ -260,4 +287,41 @@ fn map_value(map: &MapArray, i: usize) -> Value {
         );
     }
     Value::Object(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Default, Serialize)]
+    struct Row {
+        name: String,
+        runs: u64,
+        rate: Option<f64>,
+    }
+
+    #[test]
+    fn records_become_rows_in_field_order() {
+        let rows = Rows::from_records(&[Row {
+            name: "a".into(),
+            runs: 2,
+            rate: None,
+        }]);
+        assert_eq!(rows.columns, ["name", "runs", "rate"]);
+        assert_eq!(rows.rows, [vec![json!("a"), json!(2), json!(null)]]);
+        assert_eq!(Rows::from_records::<Row>(&[]).columns, rows.columns);
+    }
+
+    #[test]
+    fn select_keeps_the_named_columns_in_the_given_order() {
+        let rows = Rows::from_records(&[Row {
+            name: "a".into(),
+            runs: 2,
+            rate: Some(0.5),
+        }]);
+        let picked = rows.select(&["rate", "nope", "name"]);
+        assert_eq!(picked.columns, ["rate", "name"]);
+        assert_eq!(picked.rows, [vec![json!(0.5), json!("a")]]);
+    }
 }

@@ -10,15 +10,15 @@
 
 use std::io::{self, Write};
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::Rows;
 
 /// Version of the JSON contract.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The document for one result.
-pub fn document(query: &str, params: &Value, rows: &Rows) -> Value {
+/// The document for one result: `params` are the options that produced it, as given.
+pub fn document(query: &str, params: &Map<String, Value>, rows: &Rows) -> Value {
     json!({
         "schema_version": SCHEMA_VERSION,
         "query": query,
@@ -27,7 +27,13 @@ pub fn document(query: &str, params: &Value, rows: &Rows) -> Value {
     })
 }
 
-pub fn write(query: &str, params: &Value, rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
+/// Writes the [`document`], pretty-printed, and a final newline.
+pub fn write(
+    query: &str,
+    params: &Map<String, Value>,
+    rows: &Rows,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &document(query, params, rows))?;
     writeln!(out)
 }

@@ -1,7 +1,10 @@
-//! GitHub-flavoured Markdown tables, safe for any cell content.
+//! GitHub-flavoured Markdown tables, safe for any cell content, and [`escape`]: the one
+//! Markdown escaper, which every Markdown renderer (tables, gate, report) uses for text
+//! from trace data.
 
 use super::{Rows, cells};
 
+/// A header row, a delimiter row and one line per row; every cell escaped.
 pub fn render(rows: &Rows) -> String {
     let mut out = String::new();
     out.push_str(&line(rows.columns.iter().map(|c| escape(c))));
@@ -17,8 +20,9 @@ fn line(cells: impl Iterator<Item = String>) -> String {
     format!("| {} |\n", cells.join(" | "))
 }
 
-/// Escapes what would break a table row or inject markup: pipes, newlines, HTML.
-fn escape(text: &str) -> String {
+/// Escapes what would break a table row or inject markup: pipes, newlines, HTML,
+/// emphasis and links: safe in a table cell, a heading or a paragraph.
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();
     for (i, &c) in chars.iter().enumerate() {

@@ -3,8 +3,12 @@
 //! see [`json`]) and for CI (GitHub annotations). Renderers take rows and reports the
 //! analyses computed; they know nothing of DataFusion, and each output language has
 //! one escaper (`markdown::escape`, `html::escape`, `github`'s).
+//!
+//! An analysis's typed rows reach every format the same way: [`Rows::from_records`],
+//! then [`render`] (or [`print`]) in the `--format` asked for.
 
 pub mod cells;
+pub mod csv;
 pub mod gate;
 pub mod json;
 pub mod markdown;
@@ -13,6 +17,8 @@ pub mod svg;
 pub mod table;
 
 use std::io::{self, Write};
+
+use serde_json::{Map, Value};
 
 pub use crate::query::Rows;
 
@@ -29,27 +35,60 @@ pub enum OutputFormat {
     Markdown,
 }
 
-/// Writes one result in the chosen format.
+/// Writes one result in the chosen format; `query` and `params` (what produced the
+/// rows) appear only in JSON.
 pub fn render(
     format: OutputFormat,
     query: &str,
-    params: &serde_json::Value,
+    params: &Map<String, Value>,
     rows: &Rows,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     match format {
         OutputFormat::Table => writeln!(out, "{}", table::render(rows)),
         OutputFormat::Json => json::write(query, params, rows, out),
-        OutputFormat::Csv => write_csv(rows, out),
+        OutputFormat::Csv => csv::write(rows, out),
         OutputFormat::Markdown => out.write_all(markdown::render(rows).as_bytes()),
     }
 }
 
-fn write_csv(rows: &Rows, out: &mut dyn Write) -> io::Result<()> {
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(&rows.columns)?;
-    for row in &rows.rows {
-        writer.write_record(row.iter().map(cells::text))?;
+/// [`render`] to stdout, flushed.
+pub fn print(
+    format: OutputFormat,
+    query: &str,
+    params: &Map<String, Value>,
+    rows: &Rows,
+) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    render(format, query, params, rows, &mut out)?;
+    out.flush()
+}
+
+/// `--format` of an output made of several titled tables (`demo`): only formats for
+/// people, since JSON and CSV carry one result per document (run the analysis itself
+/// for those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SectionFormat {
+    /// A title line over an aligned table, for a terminal.
+    Table,
+    /// A `##` heading over a GitHub-flavoured Markdown table.
+    Markdown,
+}
+
+/// Writes one titled table of a several-table output.
+pub fn section(
+    format: SectionFormat,
+    title: &str,
+    rows: &Rows,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        SectionFormat::Table => write!(out, "\n{title}\n{}\n", table::render(rows)),
+        SectionFormat::Markdown => write!(
+            out,
+            "\n## {}\n\n{}",
+            markdown::escape(title),
+            markdown::render(rows)
+        ),
     }
-    writer.flush()
 }

@@ -7,6 +7,8 @@ use super::{Rows, cells};
 /// Cells longer than this are cut in a table (JSON and CSV keep them whole).
 const MAX_CELL_CHARS: usize = 120;
 
+/// The rows as an aligned table (`(no rows)` under the header when empty), without a
+/// final newline.
 pub fn render(rows: &Rows) -> String {
     let mut table = Table::new();
     table

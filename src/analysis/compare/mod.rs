@@ -2,10 +2,11 @@
 //! against those below its failing ones and ranks the differences, most likely cause
 //! first.
 //!
-//! The query layer loads the traces holding a test's executions, builds a
-//! [`TraceTree`](crate::model::tree::TraceTree) per trace and calls
-//! [`executions_from_tree`] for each test span; [`compare`] then returns the rows the
-//! `compare` subcommand renders. Pipeline:
+//! [`compare_test`] loads the traces holding a test's executions (as
+//! [`TraceTree`](crate::model::tree::TraceTree)s, through the query layer), calls
+//! [`executions_from_tree`] for each test span and [`compare`] on them; [`explain`]
+//! does that for one named test or every flaky one, giving the rows of
+//! `pipescope compare`. Pipeline:
 //! `execution` (per-execution span facts) → `aggregate` (per span name and side) →
 //! `signals` (one statistical test per candidate cause) → ranking (here).
 //!
@@ -26,17 +27,17 @@ mod signals;
 #[cfg(test)]
 mod tests;
 
-use serde_json::Value;
 use std::cmp::Reverse;
 
-use crate::query::{Engine, QueryError, Rows, load};
+use crate::query::{Engine, QueryError, load};
 
 pub use execution::{Descendant, Execution, Verdict, executions_from_tree, self_time};
 
 /// Which kind of difference a row reports (serialised in snake_case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
+    #[default]
     Duration,
     Error,
     Attribute,
@@ -45,27 +46,9 @@ pub enum Signal {
     SelfDuration,
 }
 
-/// The fields of a [`CompareRow`], in order: the JSON contract of `pipescope compare`.
-pub const COLUMNS: [&str; 15] = [
-    "test",
-    "span",
-    "pass_count",
-    "fail_count",
-    "pass_p50_ms",
-    "fail_p50_ms",
-    "pass_mean_ms",
-    "fail_mean_ms",
-    "delta_ms",
-    "pass_error_rate",
-    "fail_error_rate",
-    "signal",
-    "detail",
-    "p_value",
-    "effect",
-];
-
-/// One candidate cause. Field names are part of the JSON output contract.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// One candidate cause. Its fields, in order, are the JSON contract of
+/// `pipescope compare` (`Default` only names the columns of an empty result).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct CompareRow {
     /// The test being explained.
     pub test: String,
@@ -204,21 +187,51 @@ pub async fn compare_test(engine: &Engine, test: &str) -> Result<Vec<CompareRow>
     Ok(compare(test, &executions))
 }
 
-/// Rows for the report layer.
-pub fn to_rows(rows: &[CompareRow]) -> serde_json::Result<Rows> {
-    let objects: Vec<Value> = rows
-        .iter()
-        .map(serde_json::to_value)
-        .collect::<Result<_, _>>()?;
-    let columns: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
-    let rows = objects
-        .iter()
-        .map(|o| {
-            columns
-                .iter()
-                .map(|c| o.get(c).cloned().unwrap_or(Value::Null))
-                .collect()
-        })
-        .collect();
-    Ok(Rows { columns, rows })
+/// The tests [`explain`] compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tests<'a> {
+    /// One test by its exact name; finding nothing for it is an error.
+    Named(&'a str),
+    /// Every flaky test, in the order of [`flaky::rows`](super::flaky::rows).
+    Flaky,
+}
+
+/// Errors of [`explain`].
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// The named test gave no rows: it is not in the store (names are exact) or has no
+    /// passing or failing executions.
+    #[error(
+        "no passing or failing executions of test '{0}' in the store (names are exact; `pipescope flaky --all` lists them)"
+    )]
+    NoExecutions(String),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+}
+
+/// The `limit` most likely causes of each test's failures, test after test: the rows
+/// of `pipescope compare`.
+pub async fn explain(
+    engine: &Engine,
+    tests: Tests<'_>,
+    limit: usize,
+) -> Result<Vec<CompareRow>, CompareError> {
+    let names: Vec<String> = match tests {
+        Tests::Named(test) => vec![test.to_string()],
+        Tests::Flaky => super::flaky::rows(engine, false)
+            .await?
+            .into_iter()
+            .map(|row| row.test)
+            .collect(),
+    };
+    let mut all = Vec::new();
+    for test in names {
+        let mut rows = compare_test(engine, &test).await?;
+        if rows.is_empty() && matches!(tests, Tests::Named(_)) {
+            return Err(CompareError::NoExecutions(test));
+        }
+        rows.truncate(limit);
+        all.extend(rows);
+    }
+    Ok(all)
 }
