@@ -106,6 +106,7 @@ impl WalDir {
         Ok(WalDir { dir, _lock: lock })
     }
 
+    /// The `wal` directory.
     pub fn path(&self) -> &Path {
         &self.dir
     }
@@ -166,6 +167,7 @@ pub struct Segment {
 }
 
 impl Segment {
+    /// The segment's file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -175,6 +177,7 @@ impl Segment {
         self.len
     }
 
+    /// Whether no record was appended yet.
     pub fn is_empty(&self) -> bool {
         self.records == 0
     }

@@ -274,14 +274,15 @@ impl HttpClient {
         })
     }
 
+    /// Requests and retries so far, over every clone of this client.
     pub fn stats(&self) -> &HttpStats {
         &self.stats
     }
 
     /// GETs `url` with `query`, retrying per [`classify`] after waits of [`backoff`]
-    /// (lengthened to a server's `Retry-After`),
-    /// and hands a 2xx body to `parse`; a parse error is treated as a malformed body
-    /// (retried, then [`HttpError::Malformed`]).
+    /// (lengthened to a server's `Retry-After`), and hands a 2xx body to `parse`; a
+    /// parse error is treated as a malformed body (retried, then
+    /// [`HttpError::Malformed`]).
     pub async fn get<T>(
         &self,
         url: &str,
