@@ -1,5 +1,9 @@
 //! Ingest: inputs → decoder → CI normaliser → store.
 //!
+//! [`IngestJob`] is what `pipescope ingest` and `demo` run (command-line paths expanded
+//! into inputs, the store opened); [`ingest`] decodes inputs into a [`Batcher`], which
+//! `pull` and `receive` also feed directly.
+//!
 //! Spans are buffered grouped by trace so that the normaliser sees a trace's spans
 //! together (roles depend on the tree; branch and commit are propagated across the
 //! trace). The buffer is flushed every `batch_spans` spans, which bounds memory
@@ -8,16 +12,56 @@
 //! table so that spans stored by an earlier ingest get them too (at query time).
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use anyhow::Context;
 
 use crate::model::Span;
 use crate::model::conventions::Conventions;
 use crate::model::normalize::{Normalizer, TraceFacts};
-use crate::source::{self, Format, InputSpec, Problem, SpanSink};
-use crate::store::{Store, StoreWriter, WriteStats};
+use crate::source::{self, Format, InputSpec, Problem, SinkError, SourceError, SpanSink};
+use crate::store::{Store, StoreError, StoreWriter, WriteStats};
+
+/// What stops an ingest (malformed items only do with `--strict`).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The store could not be opened for writing.
+    #[error("cannot open the store at {}", path.display())]
+    OpenStore {
+        path: PathBuf,
+        #[source]
+        source: StoreError,
+    },
+    /// Writing or committing spans failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An input could not be found, opened or read.
+    #[error(transparent)]
+    Source(SourceError),
+    /// The first bytes of an input could not be read (to detect its format).
+    #[error("cannot read {name}")]
+    Read {
+        name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// `strict` is set and an item was malformed.
+    #[error("{problem}")]
+    Strict { problem: Problem },
+}
+
+impl From<SourceError> for IngestError {
+    /// A decoder stopped by the batcher gives the batcher's own error back.
+    fn from(error: SourceError) -> IngestError {
+        match error {
+            SourceError::Sink(inner) => match inner.downcast::<IngestError>() {
+                Ok(own) => *own,
+                Err(other) => IngestError::Source(SourceError::Sink(other)),
+            },
+            other => IngestError::Source(other),
+        }
+    }
+}
 
 /// How to ingest.
 #[derive(Debug, Clone)]
@@ -69,6 +113,43 @@ const MAX_PROBLEMS_KEPT: usize = 50;
 /// Called after each input with the running summary (for a progress bar).
 pub type Progress<'a> = &'a mut dyn FnMut(&str, &IngestSummary);
 
+/// Command-line paths ready to ingest: expanded into inputs (files, directories read
+/// recursively, glob patterns, `-` for stdin) and the store they go to, opened. A
+/// caller can size a progress display by [`IngestJob::inputs`] before
+/// [`IngestJob::run`].
+#[derive(Debug)]
+pub struct IngestJob {
+    store: Store,
+    inputs: Vec<InputSpec>,
+}
+
+impl IngestJob {
+    /// Expands `paths` (an argument naming nothing is an error) and opens (creating
+    /// it if needed) the store at `data`.
+    pub fn open(data: &Path, paths: &[String]) -> Result<IngestJob, IngestError> {
+        let inputs = source::expand_inputs(paths).map_err(IngestError::Source)?;
+        let store = Store::open(data).map_err(|source| IngestError::OpenStore {
+            path: data.to_path_buf(),
+            source,
+        })?;
+        Ok(IngestJob { store, inputs })
+    }
+
+    /// The inputs the paths expanded to.
+    pub fn inputs(&self) -> &[InputSpec] {
+        &self.inputs
+    }
+
+    /// Ingests every input (see [`ingest`]).
+    pub fn run(
+        &self,
+        options: &IngestOptions,
+        progress: Progress<'_>,
+    ) -> Result<IngestSummary, IngestError> {
+        ingest(&self.store, &self.inputs, options, progress)
+    }
+}
+
 /// Ingests every input into the store. With `strict`, the first problem is an error
 /// and nothing of the ingest is stored.
 pub fn ingest(
@@ -76,10 +157,8 @@ pub fn ingest(
     inputs: &[InputSpec],
     options: &IngestOptions,
     progress: Progress<'_>,
-) -> anyhow::Result<IngestSummary> {
-    let writer = StoreWriter::new(store)
-        .with_context(|| format!("cannot open the store at {}", store.root().display()))?;
-    let mut batcher = Batcher::new(writer, options);
+) -> Result<IngestSummary, IngestError> {
+    let mut batcher = Batcher::open(store, options)?;
     for input in inputs {
         batcher.summary.files += 1;
         match input.open() {
@@ -89,7 +168,7 @@ pub fn ingest(
                 progress(&name, &batcher.summary);
             }
             Err(e) => {
-                batcher.skipped(Problem {
+                batcher.skip(Problem {
                     location: input.name(),
                     message: e.to_string(),
                 })?;
@@ -134,11 +213,20 @@ impl Batcher {
         }
     }
 
+    /// A batcher on a new writer of `store` (see [`Batcher::new`]).
+    pub fn open(store: &Store, options: &IngestOptions) -> Result<Batcher, IngestError> {
+        let writer = StoreWriter::new(store).map_err(|source| IngestError::OpenStore {
+            path: store.root().to_path_buf(),
+            source,
+        })?;
+        Ok(Batcher::new(writer, options))
+    }
+
     fn decode_input(
         &mut self,
         input: &mut source::Input,
         format: Option<Format>,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), IngestError> {
         let name = input.name.clone();
         let format = match format {
             Some(format) => format,
@@ -146,7 +234,10 @@ impl Batcher {
                 let prefix = input
                     .reader
                     .fill_buf()
-                    .with_context(|| format!("cannot read {name}"))?;
+                    .map_err(|source| IngestError::Read {
+                        name: name.clone(),
+                        source,
+                    })?;
                 match source::detect(prefix) {
                     Some(format) => format,
                     None => {
@@ -155,7 +246,7 @@ impl Batcher {
                         } else {
                             "not a recognised trace format (expected OTLP JSON or protobuf, Jaeger JSON or Zipkin JSON)".to_string()
                         };
-                        return self.skipped(Problem {
+                        return self.skip(Problem {
                             location: name,
                             message,
                         });
@@ -169,10 +260,10 @@ impl Batcher {
         };
         let result = source::decode(format, &mut counting, &name, self);
         self.summary.bytes += counting.bytes;
-        result
+        Ok(result?)
     }
 
-    fn flush(&mut self) -> anyhow::Result<()> {
+    fn flush(&mut self) -> Result<(), StoreError> {
         let mut traces: Vec<(String, Vec<Span>)> = self.buffered.drain().collect();
         traces.sort_by(|a, b| a.0.cmp(&b.0));
         let mut batch = Vec::with_capacity(self.buffered_count);
@@ -193,7 +284,7 @@ impl Batcher {
     /// traces arriving later, up to [`MAX_REMEMBERED_TRACES`] traces, so that a
     /// long-running receiver does not grow without bound (the store's trace-facts
     /// table still completes those traces at query time).
-    pub fn commit(&mut self) -> anyhow::Result<&IngestSummary> {
+    pub fn commit(&mut self) -> Result<&IngestSummary, IngestError> {
         self.flush()?;
         self.summary.write = self.writer.commit()?;
         self.summary.traces = self.traces.len() as u64;
@@ -205,7 +296,7 @@ impl Batcher {
     }
 
     /// Commits and releases the store.
-    pub fn finish(mut self) -> anyhow::Result<IngestSummary> {
+    pub fn finish(mut self) -> Result<IngestSummary, IngestError> {
         self.flush()?;
         self.summary.write = self.writer.finish()?;
         self.summary.traces = self.traces.len() as u64;
@@ -213,8 +304,9 @@ impl Batcher {
     }
 }
 
-impl SpanSink for Batcher {
-    fn span(&mut self, span: Span) -> anyhow::Result<()> {
+impl Batcher {
+    /// Takes one span; every `batch_spans` spans the buffer is normalised and written.
+    pub fn add(&mut self, span: Span) -> Result<(), IngestError> {
         self.summary.spans_read += 1;
         if let Some(seen) = &self.spans_seen {
             seen.fetch_add(1, Ordering::Relaxed);
@@ -233,15 +325,27 @@ impl SpanSink for Batcher {
         Ok(())
     }
 
-    fn skipped(&mut self, problem: Problem) -> anyhow::Result<()> {
+    /// Counts a skipped item (keeping the first ones for the report); with `strict`,
+    /// the item is an error instead.
+    pub fn skip(&mut self, problem: Problem) -> Result<(), IngestError> {
         if self.strict {
-            anyhow::bail!("{problem}");
+            return Err(IngestError::Strict { problem });
         }
         self.summary.skipped += 1;
         if self.summary.problems.len() < MAX_PROBLEMS_KEPT {
             self.summary.problems.push(problem);
         }
         Ok(())
+    }
+}
+
+impl SpanSink for Batcher {
+    fn span(&mut self, span: Span) -> Result<(), SinkError> {
+        Ok(self.add(span)?)
+    }
+
+    fn skipped(&mut self, problem: Problem) -> Result<(), SinkError> {
+        Ok(self.skip(problem)?)
     }
 }
 

@@ -1,4 +1,5 @@
-//! `pipescope ingest PATH...`: decode trace files and store them.
+//! `pipescope ingest PATH...`: decode trace files and store them (`crate::ingest`),
+//! with a progress bar and a summary on stderr.
 //!
 //! Exit status: 0 when everything was stored, 2 when anything was skipped (each
 //! skipped item is reported with its file and position) or on error.
@@ -10,13 +11,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::ingest::{IngestOptions, IngestSummary, ingest};
+use crate::ingest::{IngestJob, IngestOptions, IngestSummary};
 use crate::model::conventions::Conventions;
-use crate::source::{self, Format};
-use crate::store::Store;
+use crate::source::Format;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -65,17 +64,16 @@ pub fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// Ingests and prints the summary on stderr; shared with `demo`.
+/// Ingests `paths` into the store at `data` with a progress bar, and prints the
+/// summary on stderr; shared with `demo`.
 pub fn ingest_paths(
     data: &Path,
     paths: &[String],
     options: &IngestOptions,
 ) -> anyhow::Result<IngestSummary> {
-    let inputs = source::expand_inputs(paths)?;
-    let store = Store::open(data)
-        .with_context(|| format!("cannot open the store at {}", data.display()))?;
+    let job = IngestJob::open(data, paths)?;
     let started = Instant::now();
-    let bar = progress_bar(inputs.len() as u64);
+    let bar = progress_bar(job.inputs().len() as u64);
     let seen = Arc::new(AtomicU64::new(0));
     let options = IngestOptions {
         spans_seen: Some(seen.clone()),
@@ -91,7 +89,7 @@ pub fn ingest_paths(
             }
         })
     });
-    let result = ingest(&store, &inputs, &options, &mut |_, _| bar.inc(1));
+    let result = job.run(&options, &mut |_, _| bar.inc(1));
     bar.finish_and_clear();
     if let Some(ticker) = ticker {
         let _ = ticker.join();

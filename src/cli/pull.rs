@@ -1,5 +1,7 @@
 //! `pipescope pull jaeger|tempo|zipkin`: fetch traces from a backend's query API into
-//! the store (see `crate::pull` for completeness, checkpoints and running traces).
+//! the store. This module maps the flags onto the client's `HttpConfig`, the backend
+//! queries and `PullOptions`, runs `crate::pull` (completeness, checkpoints, running
+//! traces, Jaeger service discovery) and prints its summary.
 //!
 //! Exit status: 0 when the range was pulled completely; 2 when something was missed
 //! (requests that failed after retries, windows still full at the minimum width
@@ -16,10 +18,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::analysis::time::{now_ns, parse_time};
 use crate::ingest::IngestOptions;
 use crate::model::conventions::Conventions;
-use crate::pull::{Backend, PullOptions, PullSummary, pull};
-use crate::source::backend::http::{Auth, HttpClient, HttpConfig, auth_headers};
-use crate::source::backend::jaeger::{JaegerApi, JaegerQuery};
-use crate::source::backend::tempo::{TempoApi, TempoQuery};
+use crate::pull::{Backend, PullOptions, PullSummary, Services, jaeger_backends, pull};
+use crate::source::backend::http::{Auth, HttpClient, HttpConfig, Secret};
+use crate::source::backend::tempo::{TENANT_HEADER, TempoApi, TempoQuery};
 use crate::source::backend::zipkin::{ZipkinApi, ZipkinQuery};
 use crate::store::Store;
 
@@ -164,37 +165,35 @@ fn parse_header(text: &str) -> Result<(String, String), String> {
         .ok_or_else(|| "expected 'Name: value' (value not shown)".to_string())
 }
 
-fn env_secret(var: &str) -> anyhow::Result<String> {
-    std::env::var(var).with_context(|| format!("environment variable {var} is not set"))
+/// The HTTP client configuration the flags describe (credentials are read from the
+/// environment when the client is built).
+fn http_config(common: &Common, extra: Vec<(String, String)>) -> HttpConfig {
+    let mut headers = common.headers.clone();
+    headers.extend(extra);
+    HttpConfig {
+        timeout: common.timeout,
+        insecure: common.insecure,
+        auth: Auth {
+            bearer: match (&common.token, &common.token_env) {
+                (Some(token), _) => Some(Secret::Value(token.clone())),
+                (None, Some(var)) => Some(Secret::Env(var.clone())),
+                _ => None,
+            },
+            basic: common.basic_auth_env.clone().map(Secret::Env),
+        },
+        headers,
+        max_attempts: common.max_attempts,
+        base_delay: common.retry_delay,
+        ..HttpConfig::default()
+    }
 }
 
 fn http_client(common: &Common, extra: Vec<(String, String)>) -> anyhow::Result<HttpClient> {
-    let auth = Auth {
-        bearer: match (&common.token, &common.token_env) {
-            (Some(t), _) => Some(t.clone()),
-            (None, Some(var)) => Some(env_secret(var)?),
-            _ => None,
-        },
-        basic: common
-            .basic_auth_env
-            .as_deref()
-            .map(env_secret)
-            .transpose()?,
-    };
-    let mut headers = auth_headers(&auth);
-    headers.extend(common.headers.iter().cloned());
-    headers.extend(extra);
+    let client = HttpClient::new(http_config(common, extra))?;
     if common.insecure {
         eprintln!("warning: --insecure: TLS certificates are NOT verified");
     }
-    Ok(HttpClient::new(HttpConfig {
-        timeout: common.timeout,
-        insecure: common.insecure,
-        headers,
-        max_attempts: common.max_attempts.max(1),
-        base_delay: common.retry_delay,
-        ..HttpConfig::default()
-    })?)
+    Ok(client)
 }
 
 fn options(common: &Common) -> anyhow::Result<PullOptions> {
@@ -244,28 +243,13 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         } => {
             let http = http_client(&common, Vec::new())?;
             let services = if service.is_empty() {
-                let re = regex::Regex::new(&service_regex)
+                let pattern = regex::Regex::new(&service_regex)
                     .with_context(|| format!("--service-regex '{service_regex}'"))?;
-                let probe = JaegerApi::new(&common.url, http.clone());
-                let all = probe.services().await.context("cannot list services")?;
-                all.into_iter().filter(|s| re.is_match(s)).collect()
+                Services::Matching(pattern)
             } else {
-                service
+                Services::Named(service)
             };
-            if services.is_empty() {
-                bail!("no service matches --service-regex '{service_regex}'");
-            }
-            let backends = services
-                .into_iter()
-                .map(|service| Backend::Jaeger {
-                    api: JaegerApi::new(&common.url, http.clone()),
-                    query: JaegerQuery {
-                        service,
-                        operation: operation.clone(),
-                        tags: tags.clone(),
-                    },
-                })
-                .collect::<Vec<_>>();
+            let backends = jaeger_backends(&common.url, &http, services, operation, tags).await?;
             (backends, common)
         }
         BackendArgs::Tempo {
@@ -276,7 +260,7 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
             common,
         } => {
             let extra = org_id
-                .map(|id| vec![("X-Scope-OrgID".to_string(), id)])
+                .map(|id| vec![(TENANT_HEADER.to_string(), id)])
                 .unwrap_or_default();
             let http = http_client(&common, extra)?;
             let backend = Backend::Tempo {

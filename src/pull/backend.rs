@@ -1,6 +1,10 @@
 //! The backend a pull reads from, with its query: one type over the three query APIs
-//! so that the pull loop is written once.
+//! so that the pull loop is written once; and Jaeger service discovery, which turns
+//! one pull into one backend per service.
 
+use regex::Regex;
+
+use super::PullError;
 use crate::model::Span;
 use crate::source::backend::api::{SearchResult, Window};
 use crate::source::backend::http::{HttpClient, HttpError};
@@ -57,6 +61,7 @@ impl Backend {
         }
     }
 
+    /// The HTTP client (its retry counters feed the pull summary).
     pub fn http(&self) -> &HttpClient {
         match self {
             Backend::Jaeger { api, .. } => api.http(),
@@ -82,4 +87,51 @@ impl Backend {
             _ => Ok(Vec::new()),
         }
     }
+}
+
+/// Which Jaeger services to pull.
+#[derive(Debug, Clone)]
+pub enum Services {
+    /// These, by name.
+    Named(Vec<String>),
+    /// Every service the server lists whose name matches.
+    Matching(Regex),
+}
+
+/// One backend per Jaeger service (each service is a query of its own, with its own
+/// checkpoint), listing the server's services first when they are given by pattern.
+pub async fn jaeger_backends(
+    url: &str,
+    http: &HttpClient,
+    services: Services,
+    operation: Option<String>,
+    tags: Vec<(String, String)>,
+) -> Result<Vec<Backend>, PullError> {
+    let services = match services {
+        Services::Named(names) => names,
+        Services::Matching(pattern) => {
+            let probe = JaegerApi::new(url, http.clone());
+            let found = probe
+                .services_matching(&pattern)
+                .await
+                .map_err(|source| PullError::ListServices { source })?;
+            if found.is_empty() {
+                return Err(PullError::NoServiceMatches {
+                    pattern: pattern.as_str().to_string(),
+                });
+            }
+            found
+        }
+    };
+    Ok(services
+        .into_iter()
+        .map(|service| Backend::Jaeger {
+            api: JaegerApi::new(url, http.clone()),
+            query: JaegerQuery {
+                service,
+                operation: operation.clone(),
+                tags: tags.clone(),
+            },
+        })
+        .collect())
 }

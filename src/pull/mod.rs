@@ -11,6 +11,7 @@
 
 pub mod backend;
 pub mod checkpoint;
+mod error;
 pub mod running;
 pub mod windows;
 
@@ -18,18 +19,17 @@ use std::collections::HashSet;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
-use anyhow::Context;
 use futures::{StreamExt, stream};
 
 use crate::ingest::{Batcher, IngestOptions};
 use crate::model::Span;
-use crate::source::SpanSink;
 use crate::source::backend::api::{Found, Window};
 use crate::source::backend::http::{HttpError, redact};
-use crate::store::{Store, StoreWriter};
+use crate::store::Store;
 
-pub use backend::Backend;
+pub use backend::{Backend, Services, jaeger_backends};
 use checkpoint::{CHECKPOINT_VERSION, Checkpoint, PendingTrace};
+pub use error::PullError;
 use windows::Split;
 
 const NS_PER_MIN: i64 = 60 * 1_000_000_000;
@@ -135,7 +135,7 @@ pub async fn pull(
     url: &str,
     options: &PullOptions,
     progress: Progress<'_>,
-) -> anyhow::Result<PullSummary> {
+) -> Result<PullSummary, PullError> {
     let key = format!("{}|{}|{}", backend.name(), url, backend.query_key());
     let cp_path = checkpoint::checkpoint_path(store.root(), &key);
     let previous = checkpoint::load(&cp_path)?;
@@ -170,9 +170,7 @@ pub async fn pull(
         old_pending = cp.pending.clone();
     }
 
-    let writer = StoreWriter::new(store)
-        .with_context(|| format!("cannot open the store at {}", store.root().display()))?;
-    let mut batcher = Batcher::new(writer, &options.ingest);
+    let mut batcher = Batcher::open(store, &options.ingest)?;
     let seen: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let mut pending: Vec<PendingTrace> = Vec::new();
     let mut contiguous = true;
@@ -190,8 +188,7 @@ pub async fn pull(
                 // Stop: later windows must not be committed past a fatal error either.
                 drop(results);
                 batcher.finish()?;
-                return Err(anyhow::Error::new(e)
-                    .context(format!("pull stopped in window {window}; the checkpoint covers what was stored before it")));
+                return Err(PullError::Stopped { window, source: e });
             }
         };
         summary.searches += result.searches;
@@ -209,7 +206,7 @@ pub async fn pull(
                 continue;
             }
             for span in spans {
-                batcher.span(span)?;
+                batcher.add(span)?;
             }
         }
         let stats = batcher.commit()?.write;

@@ -9,9 +9,8 @@ use flate2::read::GzDecoder;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message as _;
 
-use super::wal::BodyKind;
 use crate::model::{SourceKind, Span};
-use crate::source::{self, Problem, SpanSink};
+use crate::source::{self, BodyKind, Problem, SinkError, SourceError, SpanSink};
 
 /// Why a body was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,7 +49,7 @@ pub fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, BodyError> {
 pub fn check(kind: BodyKind, body: &[u8]) -> Result<Checked, BodyError> {
     let mut counter = Counter::default();
     match kind {
-        BodyKind::Proto => {
+        BodyKind::OtlpProto => {
             if let Err(e) = ExportTraceServiceRequest::decode(body) {
                 return Err(BodyError::Invalid(format!(
                     "not an OTLP ExportTraceServiceRequest protobuf message: {e}"
@@ -58,7 +57,7 @@ pub fn check(kind: BodyKind, body: &[u8]) -> Result<Checked, BodyError> {
             }
             decode(kind, body, "request", &mut counter)
         }
-        BodyKind::Json => {
+        BodyKind::OtlpJson | BodyKind::Jaeger | BodyKind::Zipkin => {
             if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
                 return Err(BodyError::Invalid(format!("invalid JSON: {e}")));
             }
@@ -69,19 +68,14 @@ pub fn check(kind: BodyKind, body: &[u8]) -> Result<Checked, BodyError> {
     Ok(counter.checked)
 }
 
-/// Runs the decoder for `kind` into `sink`.
+/// Runs the decoder for `kind` into `sink`; OTLP spans are marked as received.
 pub fn decode(
     kind: BodyKind,
     body: &[u8],
     origin: &str,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
-    match kind {
-        BodyKind::Proto => {
-            source::decode_otlp_proto_message(body, origin, SourceKind::OtlpHttp, sink)
-        }
-        BodyKind::Json => source::decode_otlp_json_body(body, origin, SourceKind::OtlpHttp, sink),
-    }
+) -> Result<(), SourceError> {
+    source::decode_body(kind, body, origin, SourceKind::OtlpHttp, sink)
 }
 
 /// Counts spans and rejections without keeping them.
@@ -91,12 +85,12 @@ struct Counter {
 }
 
 impl SpanSink for Counter {
-    fn span(&mut self, _span: Span) -> anyhow::Result<()> {
+    fn span(&mut self, _span: Span) -> Result<(), SinkError> {
         self.checked.accepted += 1;
         Ok(())
     }
 
-    fn skipped(&mut self, problem: Problem) -> anyhow::Result<()> {
+    fn skipped(&mut self, problem: Problem) -> Result<(), SinkError> {
         // A dropped link keeps its span; anything else means a span was not decoded.
         if problem.message.starts_with("links[") {
             return Ok(());
@@ -142,7 +136,7 @@ mod tests {
     fn good_and_bad_spans_are_counted() {
         let mut bad = span(3);
         bad.span_id = vec![1, 2, 3];
-        let checked = check(BodyKind::Proto, &request(vec![span(1), span(2), bad])).unwrap();
+        let checked = check(BodyKind::OtlpProto, &request(vec![span(1), span(2), bad])).unwrap();
         assert_eq!(checked.accepted, 2);
         assert_eq!(checked.rejected, 1);
         assert!(checked.first_problem.unwrap().contains("span id"));
@@ -151,12 +145,12 @@ mod tests {
     #[test]
     fn truncated_protobuf_and_invalid_json_are_refused() {
         let body = request(vec![span(1)]);
-        let err = check(BodyKind::Proto, &body[..body.len() - 3]).unwrap_err();
+        let err = check(BodyKind::OtlpProto, &body[..body.len() - 3]).unwrap_err();
         assert!(err.to_string().contains("not an OTLP"), "{err}");
-        let err = check(BodyKind::Json, br#"{"resourceSpans": ["#).unwrap_err();
+        let err = check(BodyKind::OtlpJson, br#"{"resourceSpans": ["#).unwrap_err();
         assert!(err.to_string().contains("invalid JSON"), "{err}");
         assert_eq!(
-            check(BodyKind::Json, b"{}").unwrap(),
+            check(BodyKind::OtlpJson, b"{}").unwrap(),
             Checked::default(),
             "an empty request is valid"
         );

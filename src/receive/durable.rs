@@ -17,14 +17,14 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use tokio::sync::oneshot;
 
 use super::body;
 use super::stats::Stats;
-use super::wal::{BodyKind, Segment, WalDir, read_segment};
+use super::wal::{Segment, WalDir, read_segment};
 use crate::ingest::{Batcher, IngestOptions};
-use crate::store::{Store, StoreWriter};
+use crate::source::BodyKind;
+use crate::store::Store;
 
 /// Tuning of the durable path.
 #[derive(Debug, Clone)]
@@ -96,9 +96,7 @@ pub fn start(
     options: &DurableOptions,
     stats: Arc<Stats>,
 ) -> anyhow::Result<(Arc<Durable>, Workers)> {
-    let writer = StoreWriter::new(store)
-        .with_context(|| format!("cannot open the store at {}", store.root().display()))?;
-    let mut batcher = Batcher::new(writer, ingest);
+    let mut batcher = Batcher::open(store, ingest)?;
     let wal = Arc::new(wal);
     let leftovers = wal.segments()?;
     let next_seq = leftovers.last().map_or(1, |(seq, _)| seq + 1);

@@ -17,8 +17,8 @@ use tonic::{Code, Request, Response, Status};
 use super::body::{self, BodyError};
 use super::durable::Submitted;
 use super::http::RETRY_AFTER_SECS;
-use super::wal::BodyKind;
 use super::{Shared, bearer_ok};
+use crate::source::BodyKind;
 
 /// The gRPC service.
 pub struct Receiver {
@@ -73,7 +73,7 @@ impl Receiver {
             return Err(Status::unauthenticated("missing or wrong bearer token"));
         }
         let bytes = request.into_inner().encode_to_vec();
-        let checked = match body::check(BodyKind::Proto, &bytes) {
+        let checked = match body::check(BodyKind::OtlpProto, &bytes) {
             Ok(c) => c,
             Err(BodyError::TooLarge { limit }) => {
                 return Err(Status::out_of_range(format!("over {limit} bytes")));
@@ -84,7 +84,7 @@ impl Receiver {
             match self
                 .shared
                 .durable
-                .submit(BodyKind::Proto, bytes, checked.accepted)
+                .submit(BodyKind::OtlpProto, bytes, checked.accepted)
                 .await
             {
                 Submitted::Durable => {}

@@ -25,8 +25,8 @@ use tokio::sync::watch;
 
 use super::body::{self, BodyError, Checked};
 use super::durable::Submitted;
-use super::wal::BodyKind;
 use super::{Shared, bearer_ok};
+use crate::source::BodyKind;
 
 /// Seconds clients are asked to wait when the write path is full.
 pub const RETRY_AFTER_SECS: u64 = 1;
@@ -118,8 +118,8 @@ async fn answer(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
         .trim()
         .to_ascii_lowercase();
     let kind = match media.as_str() {
-        "application/x-protobuf" | "application/protobuf" => BodyKind::Proto,
-        "application/json" => BodyKind::Json,
+        "application/x-protobuf" | "application/protobuf" => BodyKind::OtlpProto,
+        "application/json" => BodyKind::OtlpJson,
         other => {
             return plain(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -198,11 +198,11 @@ fn success(kind: BodyKind, checked: &Checked) -> Response<Full<Bytes>> {
         error_message: checked.first_problem.clone().unwrap_or_default(),
     });
     let body = match kind {
-        BodyKind::Proto => ExportTraceServiceResponse {
+        BodyKind::OtlpProto => ExportTraceServiceResponse {
             partial_success: partial,
         }
         .encode_to_vec(),
-        BodyKind::Json => {
+        BodyKind::OtlpJson | BodyKind::Jaeger | BodyKind::Zipkin => {
             let doc = match partial {
                 Some(p) => serde_json::json!({"partialSuccess": {
                     "rejectedSpans": p.rejected_spans,
@@ -242,14 +242,16 @@ fn status(kind: BodyKind, code: StatusCode, message: &str) -> Response<Full<Byte
         _ => 2, // UNKNOWN
     };
     let body = match kind {
-        BodyKind::Proto => RpcStatus {
+        BodyKind::OtlpProto => RpcStatus {
             code: rpc_code,
             message: message.to_string(),
         }
         .encode_to_vec(),
-        BodyKind::Json => serde_json::json!({"code": rpc_code, "message": message})
-            .to_string()
-            .into_bytes(),
+        BodyKind::OtlpJson | BodyKind::Jaeger | BodyKind::Zipkin => {
+            serde_json::json!({"code": rpc_code, "message": message})
+                .to_string()
+                .into_bytes()
+        }
     };
     respond(code, content_type(kind), body)
 }
@@ -264,8 +266,8 @@ fn plain(code: StatusCode, message: &str) -> Response<Full<Bytes>> {
 
 fn content_type(kind: BodyKind) -> &'static str {
     match kind {
-        BodyKind::Proto => "application/x-protobuf",
-        BodyKind::Json => "application/json",
+        BodyKind::OtlpProto => "application/x-protobuf",
+        BodyKind::OtlpJson | BodyKind::Jaeger | BodyKind::Zipkin => "application/json",
     }
 }
 

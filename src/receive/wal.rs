@@ -6,7 +6,9 @@
 //! <data>/wal/seg-<seq>.wal           segments; the highest is being appended to
 //! ```
 //! A segment is a sequence of records `[len: u32 LE][crc32: u32 LE][kind: u8][payload]`
-//! where `len` counts `kind` + `payload` and the CRC covers the same bytes. A record
+//! where `len` counts `kind` + `payload` and the CRC covers the same bytes; `kind` is
+//! the payload's [`BodyKind`] as numbered by [`kind_byte`] (1 OTLP protobuf, 2
+//! OTLP/JSON: on disk, never renumbered). A record
 //! is acknowledged only after it and everything before it were fsynced, so after a
 //! crash a torn or corrupt record can only be at a segment's tail and was never
 //! acknowledged: replay stops reading that segment there. A segment is deleted only
@@ -18,6 +20,8 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
+
+use crate::source::BodyKind;
 
 /// Bytes before a record's payload.
 const HEADER: usize = 9;
@@ -46,22 +50,25 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WalError + '_ {
     }
 }
 
-/// How a record's payload is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    /// An `ExportTraceServiceRequest` protobuf message.
-    Proto = 1,
-    /// An OTLP/JSON body.
-    Json = 2,
+/// The byte a record's kind is written as. Segments outlive a build: these numbers
+/// are part of the on-disk format (1 and 2 are what every receiver so far wrote).
+pub fn kind_byte(kind: BodyKind) -> u8 {
+    match kind {
+        BodyKind::OtlpProto => 1,
+        BodyKind::OtlpJson => 2,
+        BodyKind::Jaeger => 3,
+        BodyKind::Zipkin => 4,
+    }
 }
 
-impl BodyKind {
-    fn from_byte(b: u8) -> Option<BodyKind> {
-        match b {
-            1 => Some(BodyKind::Proto),
-            2 => Some(BodyKind::Json),
-            _ => None,
-        }
+/// The kind a record's byte names (see [`kind_byte`]).
+fn kind_from_byte(b: u8) -> Option<BodyKind> {
+    match b {
+        1 => Some(BodyKind::OtlpProto),
+        2 => Some(BodyKind::OtlpJson),
+        3 => Some(BodyKind::Jaeger),
+        4 => Some(BodyKind::Zipkin),
+        _ => None,
     }
 }
 
@@ -99,6 +106,7 @@ impl WalDir {
         Ok(WalDir { dir, _lock: lock })
     }
 
+    /// The `wal` directory.
     pub fn path(&self) -> &Path {
         &self.dir
     }
@@ -159,6 +167,7 @@ pub struct Segment {
 }
 
 impl Segment {
+    /// The segment's file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -168,6 +177,7 @@ impl Segment {
         self.len
     }
 
+    /// Whether no record was appended yet.
     pub fn is_empty(&self) -> bool {
         self.records == 0
     }
@@ -179,11 +189,12 @@ impl Segment {
         for (kind, payload) in records {
             let len = u32::try_from(payload.len() + 1).unwrap_or(u32::MAX);
             let mut crc = crc32fast::Hasher::new();
-            crc.update(&[*kind as u8]);
+            let kind = kind_byte(*kind);
+            crc.update(&[kind]);
             crc.update(payload);
             buf.extend_from_slice(&len.to_le_bytes());
             buf.extend_from_slice(&crc.finalize().to_le_bytes());
-            buf.push(*kind as u8);
+            buf.push(kind);
             buf.extend_from_slice(payload);
         }
         let result = self
@@ -235,7 +246,7 @@ fn parse_records(bytes: &[u8]) -> (Vec<Record>, Option<String>) {
         if crc32fast::hash(body) != crc {
             return (records, Some(format!("byte {at}: checksum mismatch")));
         }
-        let Some(kind) = BodyKind::from_byte(body[0]) else {
+        let Some(kind) = kind_from_byte(body[0]) else {
             return (
                 records,
                 Some(format!("byte {at}: unknown kind {}", body[0])),
@@ -265,16 +276,16 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let wal = WalDir::open(tmp.path()).unwrap();
         let mut seg = wal.create_segment(7).unwrap();
-        seg.append(&[(BodyKind::Proto, b"abc"), (BodyKind::Json, b"{}")])
+        seg.append(&[(BodyKind::OtlpProto, b"abc"), (BodyKind::OtlpJson, b"{}")])
             .unwrap();
-        seg.append(&[(BodyKind::Json, b"[1]")]).unwrap();
+        seg.append(&[(BodyKind::OtlpJson, b"[1]")]).unwrap();
         assert_eq!(seg.len(), 3 * 9 + 3 + 2 + 3);
         let path = seg.path().to_path_buf();
         drop(seg);
         let (records, cut) = read_segment(&path).unwrap();
         assert_eq!(cut, None);
         assert_eq!(records.len(), 3);
-        assert_eq!(records[0].kind, BodyKind::Proto);
+        assert_eq!(records[0].kind, BodyKind::OtlpProto);
         assert_eq!(records[0].payload, b"abc");
         assert_eq!(records[2].payload, b"[1]");
 
@@ -295,6 +306,31 @@ mod tests {
         assert_eq!(wal.segments().unwrap(), vec![(7, path.clone())]);
         wal.remove(&[path]).unwrap();
         assert!(wal.segments().unwrap().is_empty());
+    }
+
+    #[test]
+    fn records_keep_the_on_disk_encoding_of_earlier_builds() {
+        // `[len][crc32][kind][payload]`, kind 1 protobuf and 2 JSON: segments written
+        // by earlier receivers must replay.
+        let tmp = tempfile::tempdir().unwrap();
+        let wal = WalDir::open(tmp.path()).unwrap();
+        let mut seg = wal.create_segment(1).unwrap();
+        seg.append(&[(BodyKind::OtlpProto, b"p"), (BodyKind::OtlpJson, b"{}")])
+            .unwrap();
+        let bytes = fs::read(seg.path()).unwrap();
+        let mut expected = Vec::new();
+        for (kind, payload) in [(1u8, &b"p"[..]), (2u8, &b"{}"[..])] {
+            let mut body = vec![kind];
+            body.extend_from_slice(payload);
+            expected.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            expected.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+            expected.extend_from_slice(&body);
+        }
+        assert_eq!(bytes, expected);
+        let (records, cut) = parse_records(&expected);
+        assert_eq!(cut, None);
+        assert_eq!(records[0].kind, BodyKind::OtlpProto);
+        assert_eq!(records[1].kind, BodyKind::OtlpJson);
     }
 
     #[test]

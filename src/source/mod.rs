@@ -1,20 +1,24 @@
-//! Inputs: decoders for every trace wire format pipescope reads, format detection,
-//! and the expansion of command-line paths (files, directories, globs, stdin, `.gz`)
-//! into readers. Every decoder streams spans into a [`SpanSink`]; nothing here
-//! normalises CI conventions or touches the store.
+//! Where traces come from, up to decoded spans. This top level holds what every
+//! source shares: the wire [`Format`]s and their detection (`detect`), the expansion
+//! of command-line paths (files, directories, globs, stdin, `.gz`) into readers
+//! (`input`), the [`SpanSink`] decoders write into with the [`Problem`]s they skip
+//! (`sink`), and the errors of this layer ([`SourceError`]). Below it, `decode` has
+//! one decoder per format and `backend` the query clients of Jaeger, Tempo and
+//! Zipkin. Everything here produces `model::Span`s; nothing here normalises CI
+//! conventions or touches the store.
 
 pub mod backend;
 pub mod decode;
 mod detect;
 mod error;
 pub mod input;
+mod sink;
 
-pub use decode::{decode, decode_otlp_json_body, decode_otlp_proto_message};
+pub use decode::{BodyKind, decode, decode_body, decode_otlp_json_body, decode_otlp_proto_message};
 pub use detect::detect;
 pub use error::SourceError;
 pub use input::{Input, InputSpec, expand_inputs};
-
-use crate::model::Span;
+pub use sink::{Problem, SinkError, SpanSink, VecSink};
 
 /// Wire formats pipescope decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,47 +65,5 @@ impl Format {
 impl std::fmt::Display for Format {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
-    }
-}
-
-/// Something in the input that could not be decoded and was skipped.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Problem {
-    /// Where: `file:line`, `file: $.resourceSpans[3].scopeSpans[0].spans[7]`, a span id…
-    pub location: String,
-    /// What was expected and what was found.
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
-    }
-}
-
-/// Receives decoded spans and skipped items from a decoder.
-pub trait SpanSink {
-    /// Takes one decoded span. An error (e.g. the store failed) stops decoding.
-    fn span(&mut self, span: Span) -> anyhow::Result<()>;
-    /// Reports an item that was skipped. Returning an error stops decoding
-    /// (that is how `--strict` works).
-    fn skipped(&mut self, problem: Problem) -> anyhow::Result<()>;
-}
-
-/// Collects everything in memory; for tests and small inputs.
-#[derive(Debug, Default)]
-pub struct VecSink {
-    pub spans: Vec<Span>,
-    pub problems: Vec<Problem>,
-}
-
-impl SpanSink for VecSink {
-    fn span(&mut self, span: Span) -> anyhow::Result<()> {
-        self.spans.push(span);
-        Ok(())
-    }
-    fn skipped(&mut self, problem: Problem) -> anyhow::Result<()> {
-        self.problems.push(problem);
-        Ok(())
     }
 }

@@ -1,14 +1,16 @@
-//! What every backend query API gives `pull`: a search over a time window (full traces
-//! or trace ids to fetch) and, where needed, a fetch by trace id. The per-backend
-//! clients (`jaeger_api`, `tempo_api`, `zipkin_api`) implement this; `pull` splits
+//! What every backend query API gives `pull`: a search over a time [`Window`] (full
+//! traces or trace ids to fetch) and, where needed, a fetch by trace id. The
+//! per-backend clients (`jaeger`, `tempo`, `zipkin`) implement this; `pull` splits
 //! windows, deduplicates and stores.
 
 use std::collections::HashMap;
 
+use super::http::BodyError;
 use crate::model::{SourceKind, Span};
-use crate::source::{self, Format, VecSink};
+use crate::source::{self, BodyKind, VecSink};
 
-/// A half-open time range `[start_ns, end_ns)` in ns since the Unix epoch.
+/// A half-open time range `[start_ns, end_ns)` in ns since the Unix epoch: what one
+/// search of a backend covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Window {
     pub start_ns: i64,
@@ -16,6 +18,7 @@ pub struct Window {
 }
 
 impl Window {
+    /// The window's width in ns.
     pub fn width_ns(&self) -> i64 {
         self.end_ns - self.start_ns
     }
@@ -42,6 +45,7 @@ pub enum Found {
 }
 
 impl Found {
+    /// The id of the trace found.
     pub fn trace_id(&self) -> &str {
         match self {
             Found::Spans(spans) => spans.first().map(|s| s.trace_id.as_str()).unwrap_or(""),
@@ -75,35 +79,18 @@ pub fn group_by_trace(spans: Vec<Span>) -> Vec<Vec<Span>> {
 
 /// Decodes a whole body strictly: any skipped item makes the body malformed (a cut-off
 /// or corrupted body must be retried, not half stored).
-pub fn decode_body(
+pub fn decode_strict(
     kind: BodyKind,
     bytes: &[u8],
     origin: &str,
     source_kind: SourceKind,
-) -> Result<Vec<Span>, String> {
+) -> Result<Vec<Span>, BodyError> {
     let mut sink = VecSink::default();
-    let result = match kind {
-        BodyKind::OtlpJson => source::decode_otlp_json_body(bytes, origin, source_kind, &mut sink),
-        BodyKind::OtlpProto => {
-            source::decode_otlp_proto_message(bytes, origin, source_kind, &mut sink)
-        }
-        BodyKind::Jaeger => source::decode(Format::Jaeger, &mut &bytes[..], origin, &mut sink),
-        BodyKind::Zipkin => source::decode(Format::Zipkin, &mut &bytes[..], origin, &mut sink),
-    };
-    result.map_err(|e| e.to_string())?;
-    if let Some(problem) = sink.problems.first() {
-        return Err(problem.message.clone());
+    source::decode_body(kind, bytes, origin, source_kind, &mut sink)?;
+    match sink.problems.into_iter().next() {
+        Some(problem) => Err(BodyError::Skipped(problem)),
+        None => Ok(sink.spans),
     }
-    Ok(sink.spans)
-}
-
-/// How a body is encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyKind {
-    OtlpJson,
-    OtlpProto,
-    Jaeger,
-    Zipkin,
 }
 
 /// Pads a hex trace id to 32 digits (Tempo strips leading zeros) and lowercases it.
@@ -120,6 +107,7 @@ pub fn pad_trace_id(id: &str) -> String {
 pub fn secs_floor(ns: i64) -> i64 {
     ns.div_euclid(1_000_000_000)
 }
+/// See [`secs_floor`].
 pub fn secs_ceil(ns: i64) -> i64 {
     -(-ns).div_euclid(1_000_000_000)
 }
@@ -144,7 +132,7 @@ mod tests {
 
     #[test]
     fn html_is_malformed_not_empty() {
-        let err = decode_body(
+        let err = decode_strict(
             BodyKind::Jaeger,
             b"<html>502</html>",
             "u",

@@ -1,30 +1,39 @@
 //! The HTTP client shared by the backend APIs `pull` reads (Jaeger, Tempo, Zipkin):
-//! authentication headers, credential redaction, and retries.
+//! its documented configuration ([`HttpConfig`], which `pipescope pull` fills from
+//! its flags), authentication, credential redaction, and retries.
 //!
-//! Which failures are retried is decided by [`classify`], apart from how long to wait
-//! ([`backoff`]): timeouts, connection errors, 429 and 5xx are retried, other 4xx are
-//! not; a body the caller's parser rejects (cut off, HTML error page, not JSON) is
-//! retried too, because proxies and overloaded backends produce such bodies
-//! transiently. Attempts are bounded. Credentials never appear in errors: URLs are
-//! redacted with [`redact`] and header values are marked sensitive.
+//! Which failures are retried, and how long to wait, is the policy of
+//! [`retry`](super::retry); the `backon` crate runs the loop. A body the caller's
+//! parser rejects (cut off, HTML error page, not JSON: a [`BodyError`]) is retried
+//! too, because proxies and overloaded backends produce such bodies transiently.
+//! Credentials never appear in errors: URLs are redacted with [`redact`], header
+//! values are marked sensitive and [`Secret`]s are not printed.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use backon::Retryable;
 use base64::Engine as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-/// How to talk to a backend.
+use super::retry::{Attempt, Verdict, backoff, classify, honour_server, parse_retry_after};
+use crate::source::{Problem, SourceError};
+
+/// How to talk to one backend: the configuration of a pull source. The command line
+/// fills it from its flags; [`HttpClient::new`] turns it into a client.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     /// Whole-request timeout (connect, headers and body).
     pub timeout: Duration,
     /// Accept invalid TLS certificates. Only ever set by explicit user choice.
     pub insecure: bool,
-    /// Extra headers sent with every request (authorization included).
+    /// Authentication, sent as the `Authorization` header.
+    pub auth: Auth,
+    /// Extra headers sent with every request, after the authorization (so a header of
+    /// the same name replaces it).
     pub headers: Vec<(String, String)>,
-    /// Attempts per request, the first included.
+    /// Attempts per request, the first included (at least 1).
     pub max_attempts: u32,
     /// First retry delay; doubled per attempt, with jitter.
     pub base_delay: Duration,
@@ -37,6 +46,7 @@ impl Default for HttpConfig {
         HttpConfig {
             timeout: Duration::from_secs(30),
             insecure: false,
+            auth: Auth::default(),
             headers: Vec::new(),
             max_attempts: 5,
             base_delay: Duration::from_millis(250),
@@ -45,27 +55,63 @@ impl Default for HttpConfig {
     }
 }
 
+/// A credential, given as it is or named by an environment variable that is read
+/// when the client is built (command lines are visible to other users, environments
+/// are not). Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Secret {
+    /// The credential itself.
+    Value(String),
+    /// The name of the environment variable holding it.
+    Env(String),
+}
+
+impl Secret {
+    /// The credential; an unset variable is an error naming it.
+    pub fn resolve(&self) -> Result<String, HttpError> {
+        match self {
+            Secret::Value(value) => Ok(value.clone()),
+            Secret::Env(var) => std::env::var(var).map_err(|source| HttpError::MissingEnv {
+                var: var.clone(),
+                source,
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Secret::Value(_) => f.write_str("Value(***)"),
+            Secret::Env(var) => f.debug_tuple("Env").field(var).finish(),
+        }
+    }
+}
+
 /// Authentication, turned into headers by [`auth_headers`].
 #[derive(Debug, Clone, Default)]
 pub struct Auth {
-    pub bearer: Option<String>,
+    /// A bearer token (wins over `basic`).
+    pub bearer: Option<Secret>,
     /// `user:password`.
-    pub basic: Option<String>,
+    pub basic: Option<Secret>,
 }
 
-/// The `Authorization` header for `auth`, if any.
-pub fn auth_headers(auth: &Auth) -> Vec<(String, String)> {
+/// The `Authorization` header for `auth`, if any, reading secrets from the environment.
+pub fn auth_headers(auth: &Auth) -> Result<Vec<(String, String)>, HttpError> {
+    let bearer = auth.bearer.as_ref().map(Secret::resolve).transpose()?;
+    let basic = auth.basic.as_ref().map(Secret::resolve).transpose()?;
     let mut headers = Vec::new();
-    if let Some(token) = &auth.bearer {
+    if let Some(token) = bearer {
         headers.push(("Authorization".to_string(), format!("Bearer {token}")));
-    } else if let Some(basic) = &auth.basic {
+    } else if let Some(basic) = basic {
         let encoded = base64::engine::general_purpose::STANDARD.encode(basic);
         headers.push(("Authorization".to_string(), format!("Basic {encoded}")));
     }
-    headers
+    Ok(headers)
 }
 
-/// Errors of one logical request (after its retries).
+/// Errors of one logical request (after its retries), or of building the client.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// A status that is not retried (4xx other than 429), or retries exhausted on a
@@ -84,11 +130,18 @@ pub enum HttpError {
         attempts: u32,
     },
     /// The body never parsed (cut off, HTML, not the expected JSON).
-    #[error("{url}: malformed response body (gave up after {attempts} attempts): {message}")]
+    #[error("{url}: malformed response body (gave up after {attempts} attempts): {reason}")]
     Malformed {
         url: String,
-        message: String,
+        reason: BodyError,
         attempts: u32,
+    },
+    /// A credential's environment variable is not set.
+    #[error("environment variable {var} is not set")]
+    MissingEnv {
+        var: String,
+        #[source]
+        source: std::env::VarError,
     },
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
@@ -108,69 +161,33 @@ impl HttpError {
     pub fn is_fatal(&self) -> bool {
         matches!(self, HttpError::Status { status, .. }
             if (400..500).contains(status) && *status != 404 && *status != 429)
-            || matches!(self, HttpError::Client(_))
+            || matches!(self, HttpError::Client(_) | HttpError::MissingEnv { .. })
     }
 }
 
-/// What to do after one failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Try again; the server asked for at least this delay.
-    Retry { after: Option<Duration> },
-    /// Give up now.
-    Fail,
-}
-
-/// One failed attempt, as [`classify`] sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt {
-    Status {
-        status: u16,
-        retry_after: Option<Duration>,
-    },
-    /// Timeout, connection refused or reset, a body cut off mid-transfer.
-    Transport,
-    /// A complete body the parser rejected.
-    Malformed,
-}
-
-/// The retry policy: which failures are worth another attempt.
-pub fn classify(attempt: Attempt) -> Verdict {
-    match attempt {
-        Attempt::Status {
-            status: 429,
-            retry_after,
-        } => Verdict::Retry { after: retry_after },
-        Attempt::Status { status, .. } if status >= 500 => Verdict::Retry { after: None },
-        Attempt::Status { .. } => Verdict::Fail,
-        Attempt::Transport | Attempt::Malformed => Verdict::Retry { after: None },
-    }
-}
-
-/// The delay before attempt `attempt + 1` (0-based `attempt` just failed): exponential
-/// with full jitter in its upper half, never below what the server asked for.
-pub fn backoff(config: &HttpConfig, attempt: u32, server_asked: Option<Duration>) -> Duration {
-    let exp = config
-        .base_delay
-        .saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX))
-        .min(config.max_delay);
-    let jitter: f64 = rand::random::<f64>() * 0.5 + 0.5;
-    let delay = exp.mul_f64(jitter);
-    match server_asked {
-        Some(asked) => delay.max(asked.min(config.max_delay.saturating_mul(10))),
-        None => delay,
-    }
-}
-
-/// Parses `Retry-After`: seconds, or an HTTP date.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let wait = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
+/// Why a complete 2xx body was rejected by the caller's parser. It is retried like a
+/// transport failure, then reported as [`HttpError::Malformed`].
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// An HTML page, an empty body or another content type where JSON was expected.
+    #[error("{0}")]
+    NotJson(String),
+    /// JSON that does not parse.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// Protobuf that does not parse.
+    #[error(transparent)]
+    Protobuf(#[from] prost::DecodeError),
+    /// Well-formed, but not the shape the API answers with.
+    #[error("{0}")]
+    Shape(String),
+    /// The decoder skipped an item: a body decoded strictly must have none (a cut-off
+    /// or corrupted body must be retried, not half stored).
+    #[error("{}", .0.message)]
+    Skipped(Problem),
+    /// The decoder stopped.
+    #[error(transparent)]
+    Decode(#[from] SourceError),
 }
 
 /// `url` with user info and credential-like query parameters replaced by `***`.
@@ -229,9 +246,12 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
+    /// Builds the client: reads the credentials, checks the headers.
     pub fn new(config: HttpConfig) -> Result<HttpClient, HttpError> {
+        let mut all = auth_headers(&config.auth)?;
+        all.extend(config.headers.iter().cloned());
         let mut headers = HeaderMap::new();
-        for (name, value) in &config.headers {
+        for (name, value) in &all {
             let name = HeaderName::from_bytes(name.trim().as_bytes())
                 .map_err(|_| HttpError::Client(format!("invalid header name '{name}'")))?;
             let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
@@ -254,86 +274,64 @@ impl HttpClient {
         })
     }
 
+    /// Requests and retries so far, over every clone of this client.
     pub fn stats(&self) -> &HttpStats {
         &self.stats
     }
 
-    /// GETs `url` with `query`, retrying per [`classify`], and hands a 2xx body to
-    /// `parse`; a parse error is treated as a malformed body (retried, then
+    /// GETs `url` with `query`, retrying per [`classify`] after waits of [`backoff`]
+    /// (lengthened to a server's `Retry-After`), and hands a 2xx body to `parse`; a
+    /// parse error is treated as a malformed body (retried, then
     /// [`HttpError::Malformed`]).
     pub async fn get<T>(
         &self,
         url: &str,
         query: &[(&str, String)],
         accept: &str,
-        parse: impl Fn(&Response) -> Result<T, String>,
+        parse: impl Fn(&Response) -> Result<T, BodyError>,
     ) -> Result<T, HttpError> {
         let shown = redact(url);
-        let mut attempt = 0u32;
-        loop {
-            self.stats.requests.fetch_add(1, Ordering::Relaxed);
-            let (failure, message) = match self.once(url, query, accept).await {
-                Ok(response) if (200..300).contains(&response.status) => match parse(&response) {
-                    Ok(value) => return Ok(value),
-                    Err(message) => (Attempt::Malformed, message),
-                },
-                Ok(response) => (
-                    Attempt::Status {
-                        status: response.status,
-                        retry_after: None,
-                    },
-                    String::new(),
-                ),
-                Err(Failure::Status {
-                    status,
-                    retry_after,
-                }) => (
-                    Attempt::Status {
-                        status,
-                        retry_after,
-                    },
-                    String::new(),
-                ),
-                Err(Failure::Transport(message)) => (Attempt::Transport, message),
-            };
-            attempt += 1;
-            let verdict = classify(failure);
-            let exhausted = attempt >= self.config.max_attempts.max(1);
-            if let (Verdict::Retry { after }, false) = (verdict, exhausted) {
+        let mut retries = 0u32;
+        let result = (|| self.attempt(url, query, accept, &parse))
+            .retry(backoff(&self.config))
+            .when(|failed: &Failed| classify(failed.attempt()) != Verdict::Fail)
+            .adjust(|failed, planned| {
+                let asked = match classify(failed.attempt()) {
+                    Verdict::Retry { after } => after,
+                    Verdict::Fail => None,
+                };
+                planned.map(|planned| honour_server(&self.config, planned, asked))
+            })
+            .notify(|failed, delay| {
+                retries += 1;
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                let delay = backoff(&self.config, attempt - 1, after);
-                tracing::debug!("retrying {shown} in {delay:?} after {failure:?} {message}");
-                tokio::time::sleep(delay).await;
-                continue;
-            }
-            return Err(match failure {
-                Attempt::Status { status, .. } => HttpError::Status {
-                    url: shown,
-                    status,
-                    hint: status_hint(status, attempt),
-                },
-                Attempt::Transport => HttpError::Transport {
-                    url: shown,
-                    message,
-                    attempts: attempt,
-                },
-                Attempt::Malformed => HttpError::Malformed {
-                    url: shown,
-                    message,
-                    attempts: attempt,
-                },
-            });
-        }
+                tracing::debug!("retrying {shown} in {delay:?} after {failed:?}");
+            })
+            .await;
+        result.map_err(|failed| failed.into_error(shown, retries + 1))
     }
 
-    /// One attempt: non-2xx statuses come back as `Failure::Status` except 2xx/404
-    /// bodies, which callers may want to read.
+    /// One attempt, counted in the stats.
+    async fn attempt<T>(
+        &self,
+        url: &str,
+        query: &[(&str, String)],
+        accept: &str,
+        parse: &impl Fn(&Response) -> Result<T, BodyError>,
+    ) -> Result<T, Failed> {
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let response = self.once(url, query, accept).await?;
+        parse(&response).map_err(Failed::Malformed)
+    }
+
+    /// Sends one request and reads the whole body; non-2xx statuses come back as
+    /// `Failed::Status`.
     async fn once(
         &self,
         url: &str,
         query: &[(&str, String)],
         accept: &str,
-    ) -> Result<Response, Failure> {
+    ) -> Result<Response, Failed> {
         let response = self
             .client
             .get(url)
@@ -341,7 +339,7 @@ impl HttpClient {
             .header(reqwest::header::ACCEPT, accept)
             .send()
             .await
-            .map_err(|e| Failure::Transport(describe(&e)))?;
+            .map_err(|e| Failed::Transport(describe(&e)))?;
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             let retry_after = response
@@ -349,7 +347,7 @@ impl HttpClient {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_retry_after);
-            return Err(Failure::Status {
+            return Err(Failed::Status {
                 status,
                 retry_after,
             });
@@ -363,7 +361,7 @@ impl HttpClient {
         let body = response
             .bytes()
             .await
-            .map_err(|e| Failure::Transport(format!("body cut off: {}", describe(&e))))?;
+            .map_err(|e| Failed::Transport(format!("body cut off: {}", describe(&e))))?;
         Ok(Response {
             status,
             content_type,
@@ -372,12 +370,52 @@ impl HttpClient {
     }
 }
 
-enum Failure {
+/// One failed attempt with what the final error needs.
+#[derive(Debug)]
+enum Failed {
     Status {
         status: u16,
         retry_after: Option<Duration>,
     },
     Transport(String),
+    Malformed(BodyError),
+}
+
+impl Failed {
+    fn attempt(&self) -> Attempt {
+        match self {
+            Failed::Status {
+                status,
+                retry_after,
+            } => Attempt::Status {
+                status: *status,
+                retry_after: *retry_after,
+            },
+            Failed::Transport(_) => Attempt::Transport,
+            Failed::Malformed(_) => Attempt::Malformed,
+        }
+    }
+
+    /// The error of the request whose last attempt this was.
+    fn into_error(self, url: String, attempts: u32) -> HttpError {
+        match self {
+            Failed::Status { status, .. } => HttpError::Status {
+                url,
+                status,
+                hint: status_hint(status, attempts),
+            },
+            Failed::Transport(message) => HttpError::Transport {
+                url,
+                message,
+                attempts,
+            },
+            Failed::Malformed(reason) => HttpError::Malformed {
+                url,
+                reason,
+                attempts,
+            },
+        }
+    }
 }
 
 /// A reqwest error without its URL (which may hold credentials).
@@ -415,17 +453,18 @@ fn status_hint(status: u16, attempts: u32) -> String {
 
 /// Checks that a body looks like JSON (not an HTML error page behind a 200); the
 /// decoders would otherwise report it as one skipped item and carry on.
-pub fn expect_json(response: &Response) -> Result<(), String> {
+pub fn expect_json(response: &Response) -> Result<(), BodyError> {
     let first = response
         .body
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .copied();
+    let not_json = |message: String| Err(BodyError::NotJson(message));
     match first {
         Some(b'{') | Some(b'[') => Ok(()),
-        Some(b'<') => Err("an HTML page where JSON was expected".to_string()),
-        None => Err("an empty body where JSON was expected".to_string()),
-        Some(_) => Err(format!(
+        Some(b'<') => not_json("an HTML page where JSON was expected".to_string()),
+        None => not_json("an empty body where JSON was expected".to_string()),
+        Some(_) => not_json(format!(
             "not JSON (content type '{}')",
             response.content_type
         )),
@@ -437,48 +476,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn policy_retries_transient_failures_only() {
-        let s = |status| Attempt::Status {
-            status,
-            retry_after: None,
+    fn secrets_come_from_the_environment_and_are_not_shown() {
+        let auth = Auth {
+            bearer: Some(Secret::Value("s3cret".into())),
+            basic: None,
         };
-        assert_eq!(classify(s(503)), Verdict::Retry { after: None });
-        assert_eq!(classify(s(500)), Verdict::Retry { after: None });
-        assert_eq!(classify(s(404)), Verdict::Fail);
-        assert_eq!(classify(s(401)), Verdict::Fail);
         assert_eq!(
-            classify(Attempt::Status {
-                status: 429,
-                retry_after: Some(Duration::from_secs(2))
-            }),
-            Verdict::Retry {
-                after: Some(Duration::from_secs(2))
-            }
+            auth_headers(&auth).unwrap(),
+            vec![("Authorization".to_string(), "Bearer s3cret".to_string())]
         );
-        assert_eq!(classify(Attempt::Malformed), Verdict::Retry { after: None });
-        assert_eq!(classify(Attempt::Transport), Verdict::Retry { after: None });
-    }
-
-    #[test]
-    fn backoff_grows_is_capped_and_honours_the_server() {
-        let config = HttpConfig::default();
-        for attempt in 0..20 {
-            let d = backoff(&config, attempt, None);
-            assert!(d <= config.max_delay, "{d:?}");
-        }
-        assert!(backoff(&config, 0, None) <= Duration::from_millis(250));
-        assert!(backoff(&config, 3, None) >= Duration::from_millis(1000));
-        assert!(backoff(&config, 0, Some(Duration::from_secs(3))) >= Duration::from_secs(3));
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert!(!format!("{auth:?}").contains("s3cret"));
+        let missing = Secret::Env("PIPESCOPE_TEST_SURELY_UNSET_VARIABLE".into());
+        let err = missing.resolve().unwrap_err();
         assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
+            err.to_string(),
+            "environment variable PIPESCOPE_TEST_SURELY_UNSET_VARIABLE is not set"
         );
-        assert_eq!(parse_retry_after("soon"), None);
     }
 
     #[test]

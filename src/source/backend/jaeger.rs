@@ -7,12 +7,12 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use chrono::SecondsFormat;
+use regex::Regex;
 
 use crate::model::SourceKind;
-use crate::source::backend::api::{
-    BodyKind, Found, SearchResult, Window, decode_body, group_by_trace,
-};
-use crate::source::backend::http::{HttpClient, HttpError, Response, expect_json};
+use crate::source::BodyKind;
+use crate::source::backend::api::{Found, SearchResult, Window, decode_strict, group_by_trace};
+use crate::source::backend::http::{BodyError, HttpClient, HttpError, Response, expect_json};
 
 /// What to search for.
 #[derive(Debug, Clone, Default)]
@@ -43,6 +43,7 @@ impl JaegerApi {
         &self.http
     }
 
+    /// A client of the query service at `base` (e.g. `http://localhost:16686`).
     pub fn new(base: &str, http: HttpClient) -> JaegerApi {
         JaegerApi {
             base: base.trim_end_matches('/').to_string(),
@@ -62,16 +63,17 @@ impl JaegerApi {
 
     /// Lists services, choosing api_v3 or v1 on the way.
     pub async fn services(&self) -> Result<Vec<String>, HttpError> {
-        let parse = |r: &Response| -> Result<Vec<String>, String> {
+        let parse = |r: &Response| -> Result<Vec<String>, BodyError> {
             expect_json(r)?;
-            let doc: serde_json::Value =
-                serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+            let doc: serde_json::Value = serde_json::from_slice(&r.body)?;
             // v3: {"services":[...]}; v1: {"data":[...]}
             let list = doc
                 .get("services")
                 .or_else(|| doc.get("data"))
                 .and_then(|v| v.as_array())
-                .ok_or("expected {\"services\": [...]} or {\"data\": [...]}")?;
+                .ok_or_else(|| {
+                    BodyError::Shape("expected {\"services\": [...]} or {\"data\": [...]}".into())
+                })?;
             Ok(list
                 .iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
@@ -97,6 +99,13 @@ impl JaegerApi {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The services whose name matches `pattern`, sorted: service discovery, for
+    /// pulling every CI service of a server.
+    pub async fn services_matching(&self, pattern: &Regex) -> Result<Vec<String>, HttpError> {
+        let all = self.services().await?;
+        Ok(all.into_iter().filter(|s| pattern.is_match(s)).collect())
     }
 
     /// Full traces with spans starting in `window`, at most `limit` of them.
@@ -178,7 +187,7 @@ impl JaegerApi {
         let url = format!("{}/api/v3/traces", self.base);
         let parse = |r: &Response| {
             expect_json(r)?;
-            decode_body(BodyKind::OtlpJson, &r.body, &url, SourceKind::Jaeger)
+            decode_strict(BodyKind::OtlpJson, &r.body, &url, SourceKind::Jaeger)
         };
         match self
             .http
@@ -214,7 +223,7 @@ impl JaegerApi {
         let url = format!("{}/api/traces", self.base);
         let parse = |r: &Response| {
             expect_json(r)?;
-            decode_body(BodyKind::Jaeger, &r.body, &url, SourceKind::Jaeger)
+            decode_strict(BodyKind::Jaeger, &r.body, &url, SourceKind::Jaeger)
         };
         let spans = self
             .http

@@ -6,10 +6,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::model::{SourceKind, Span};
+use crate::source::BodyKind;
 use crate::source::backend::api::{
-    BodyKind, Found, SearchResult, Window, decode_body, pad_trace_id, secs_ceil, secs_floor,
+    Found, SearchResult, Window, decode_strict, pad_trace_id, secs_ceil, secs_floor,
 };
-use crate::source::backend::http::{HttpClient, HttpError, Response, expect_json};
+use crate::source::backend::http::{BodyError, HttpClient, HttpError, Response, expect_json};
+
+/// The header naming the tenant of a multi-tenant Tempo.
+pub const TENANT_HEADER: &str = "X-Scope-OrgID";
 
 /// Longest window Tempo accepts in one search.
 pub const MAX_SEARCH_WINDOW_NS: i64 = 168 * 3600 * 1_000_000_000;
@@ -74,15 +78,14 @@ impl TempoApi {
             params.push(("tags", tags.clone()));
         }
         let url = format!("{}/api/search", self.base);
-        let parse = |r: &Response| -> Result<Vec<String>, String> {
+        let parse = |r: &Response| -> Result<Vec<String>, BodyError> {
             expect_json(r)?;
-            let doc: serde_json::Value =
-                serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+            let doc: serde_json::Value = serde_json::from_slice(&r.body)?;
             let traces = match doc.get("traces") {
                 Some(serde_json::Value::Array(traces)) => traces.as_slice(),
                 // Tempo omits `traces` when nothing matched.
                 None | Some(serde_json::Value::Null) => &[],
-                Some(_) => return Err("`traces` is not an array".to_string()),
+                Some(_) => return Err(BodyError::Shape("`traces` is not an array".into())),
             };
             traces
                 .iter()
@@ -92,7 +95,9 @@ impl TempoApi {
                         .and_then(|v| v.as_str())
                         .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit()))
                         .map(pad_trace_id)
-                        .ok_or_else(|| format!("$.traces[{i}].traceID: expected a hex id"))
+                        .ok_or_else(|| {
+                            BodyError::Shape(format!("$.traces[{i}].traceID: expected a hex id"))
+                        })
                 })
                 .collect()
         };
@@ -137,16 +142,15 @@ impl TempoApi {
         let parse = |r: &Response| {
             if r.content_type.contains("protobuf") {
                 let body = if v2 {
-                    let wrapper: TraceByIdResponse =
-                        prost::Message::decode(r.body.as_slice()).map_err(|e| e.to_string())?;
+                    let wrapper: TraceByIdResponse = prost::Message::decode(r.body.as_slice())?;
                     wrapper.trace
                 } else {
                     r.body.clone()
                 };
-                decode_body(BodyKind::OtlpProto, &body, url, SourceKind::Tempo)
+                decode_strict(BodyKind::OtlpProto, &body, url, SourceKind::Tempo)
             } else {
                 expect_json(r)?;
-                decode_body(BodyKind::OtlpJson, &r.body, url, SourceKind::Tempo)
+                decode_strict(BodyKind::OtlpJson, &r.body, url, SourceKind::Tempo)
             }
         };
         self.http.get(url, &[], accept, parse).await

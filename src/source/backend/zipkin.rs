@@ -2,9 +2,8 @@
 //! answering a list of traces, each a list of Zipkin v2 spans.
 
 use crate::model::SourceKind;
-use crate::source::backend::api::{
-    BodyKind, Found, SearchResult, Window, decode_body, group_by_trace,
-};
+use crate::source::BodyKind;
+use crate::source::backend::api::{Found, SearchResult, Window, decode_strict, group_by_trace};
 use crate::source::backend::http::{HttpClient, HttpError, Response, expect_json};
 
 /// What to search for.
@@ -29,6 +28,7 @@ impl ZipkinApi {
         &self.http
     }
 
+    /// A client of the Zipkin server at `base` (e.g. `http://localhost:9411`).
     pub fn new(base: &str, http: HttpClient) -> ZipkinApi {
         ZipkinApi {
             base: base.trim_end_matches('/').to_string(),
@@ -61,7 +61,7 @@ impl ZipkinApi {
         let url = format!("{}/api/v2/traces", self.base);
         let parse = |r: &Response| {
             expect_json(r)?;
-            decode_body(BodyKind::Zipkin, &r.body, &url, SourceKind::Zipkin)
+            decode_strict(BodyKind::Zipkin, &r.body, &url, SourceKind::Zipkin)
         };
         let spans = self
             .http

@@ -10,7 +10,7 @@
 
 use super::anyvalue::AnyVal;
 use super::json_items::{self, Item, ItemDecoder, id_at, micros_interval, str_at};
-use super::{Problem, SpanSink, enums, ids};
+use super::{Problem, SinkError, SourceError, SpanSink, enums, ids};
 use crate::model::{Link, SourceKind, Span, Status};
 use serde_json::{Map, Value};
 use std::io::BufRead;
@@ -20,7 +20,7 @@ pub fn decode(
     input: &mut dyn BufRead,
     origin: &str,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     json_items::decode_items(input, origin, Some("data"), &mut Decoder { sink })
 }
 
@@ -29,7 +29,7 @@ struct Decoder<'s> {
 }
 
 impl ItemDecoder for Decoder<'_> {
-    fn item(&mut self, item: Item, location: &str) -> anyhow::Result<()> {
+    fn item(&mut self, item: Item, location: &str) -> Result<(), SinkError> {
         match item {
             Item::Enveloped(trace) => self.trace(&trace, location),
             Item::Element(v) if v.get("spans").is_some() => self.trace(&v, location),
@@ -66,7 +66,7 @@ impl ItemDecoder for Decoder<'_> {
 }
 
 impl Decoder<'_> {
-    fn trace(&mut self, trace: &Value, location: &str) -> anyhow::Result<()> {
+    fn trace(&mut self, trace: &Value, location: &str) -> Result<(), SinkError> {
         let processes = trace.get("processes").and_then(Value::as_object);
         let trace_id = str_at(trace, "traceID");
         let Some(spans) = trace.get("spans").and_then(Value::as_array) else {
@@ -87,7 +87,7 @@ impl Decoder<'_> {
         processes: Option<&Map<String, Value>>,
         trace_id: Option<&str>,
         location: &str,
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), SinkError> {
         match convert(span, processes, trace_id) {
             Ok(span) => self.sink.span(span),
             Err(message) => self.sink.skipped(Problem {

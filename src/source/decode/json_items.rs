@@ -5,7 +5,7 @@
 //! streamed, so memory stays bounded by one item however large the file is.
 
 use super::json_stream::{self, HandlerError, JsonDe, ValueHandler, ValuePos};
-use super::{Problem, SpanSink};
+use super::{Problem, SinkError, SourceError, SpanSink};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -24,7 +24,7 @@ pub enum Item {
 /// A format's converter from items to spans.
 pub trait ItemDecoder {
     /// Converts one item; `location` names it in problems. An error is fatal.
-    fn item(&mut self, item: Item, location: &str) -> anyhow::Result<()>;
+    fn item(&mut self, item: Item, location: &str) -> Result<(), SinkError>;
     /// The sink, for reporting syntax problems.
     fn sink(&mut self) -> &mut dyn SpanSink;
 }
@@ -36,7 +36,7 @@ pub fn decode_items(
     origin: &str,
     envelope_key: Option<&'static str>,
     decoder: &mut dyn ItemDecoder,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     let mut handler = Handler {
         decoder,
         origin,
@@ -50,7 +50,7 @@ struct Handler<'d> {
     decoder: &'d mut dyn ItemDecoder,
     origin: &'d str,
     envelope_key: Option<&'static str>,
-    fatal: Option<anyhow::Error>,
+    fatal: Option<SinkError>,
 }
 
 impl ValueHandler for Handler<'_> {
@@ -66,7 +66,7 @@ impl ValueHandler for Handler<'_> {
         })
     }
 
-    fn problem(&mut self, problem: Problem) -> anyhow::Result<()> {
+    fn problem(&mut self, problem: Problem) -> Result<(), SinkError> {
         self.decoder.sink().skipped(problem)
     }
 }

@@ -13,7 +13,7 @@
 //! `serde_json::Deserializer` positioned at the next value and drives its own
 //! `DeserializeSeed`, so each span reaches the sink as soon as it is parsed.
 
-use super::Problem;
+use super::{Problem, SinkError, SourceError};
 use serde_json::de::IoRead;
 use std::io::{self, BufRead, Read};
 
@@ -49,7 +49,7 @@ pub enum HandlerError {
     /// The JSON was malformed (or not the expected shape): reported, then resync.
     Json(serde_json::Error),
     /// The sink failed: decoding stops with this error.
-    Fatal(anyhow::Error),
+    Fatal(SinkError),
 }
 
 /// Decodes top-level values; implemented by each JSON format.
@@ -57,7 +57,7 @@ pub trait ValueHandler {
     /// Decodes the next value from `de`.
     fn value(&mut self, de: &mut JsonDe<'_, '_>, pos: ValuePos) -> Result<(), HandlerError>;
     /// Reports a syntax problem (forwarded to the sink).
-    fn problem(&mut self, problem: Problem) -> anyhow::Result<()>;
+    fn problem(&mut self, problem: Problem) -> Result<(), SinkError>;
 }
 
 /// Runs `handler` over every top-level JSON value of `input`.
@@ -65,7 +65,7 @@ pub fn for_each_value(
     input: &mut dyn BufRead,
     origin: &str,
     handler: &mut dyn ValueHandler,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     let mut reader = JsonReader::new(input);
     match reader.first_line_is_complete_value()? {
         true => lines_mode(&mut reader, origin, handler),
@@ -77,7 +77,7 @@ fn lines_mode(
     reader: &mut JsonReader<'_>,
     origin: &str,
     handler: &mut dyn ValueHandler,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     reader.stop_at_newline = true;
     let mut line: u64 = 1;
     loop {
@@ -94,10 +94,10 @@ fn lines_mode(
                 };
                 match handler.value(&mut de, pos) {
                     Ok(()) => index += 1,
-                    Err(HandlerError::Fatal(e)) => return Err(e),
+                    Err(HandlerError::Fatal(e)) => return Err(SourceError::Sink(e)),
                     Err(HandlerError::Json(e)) => {
                         if e.is_io() {
-                            return Err(anyhow::Error::new(e).context(format!("reading {origin}")));
+                            return Err(read_error(origin, e));
                         }
                         // Past the newline (an EOF error) the column means nothing.
                         let location = match e.line() {
@@ -124,7 +124,7 @@ fn stream_mode(
     reader: &mut JsonReader<'_>,
     origin: &str,
     handler: &mut dyn ValueHandler,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     let mut de = serde_json::Deserializer::new(IoRead::new(reader));
     let mut index = 0;
     loop {
@@ -134,17 +134,24 @@ fn stream_mode(
         let pos = ValuePos { line: None, index };
         match handler.value(&mut de, pos) {
             Ok(()) => index += 1,
-            Err(HandlerError::Fatal(e)) => return Err(e),
+            Err(HandlerError::Fatal(e)) => return Err(SourceError::Sink(e)),
             Err(HandlerError::Json(e)) => {
                 if e.is_io() {
-                    return Err(anyhow::Error::new(e).context(format!("reading {origin}")));
+                    return Err(read_error(origin, e));
                 }
-                return handler.problem(Problem {
+                return Ok(handler.problem(Problem {
                     location: format!("{origin}:{}:{}", e.line(), e.column()),
                     message: format!("{}; the rest of this input is skipped", strip_position(&e)),
-                });
+                })?);
             }
         }
+    }
+}
+
+fn read_error(origin: &str, source: serde_json::Error) -> SourceError {
+    SourceError::ReadJson {
+        origin: origin.to_owned(),
+        source,
     }
 }
 
@@ -308,7 +315,7 @@ mod tests {
             self.values.push((pos.line, v.to_string()));
             Ok(())
         }
-        fn problem(&mut self, problem: Problem) -> anyhow::Result<()> {
+        fn problem(&mut self, problem: Problem) -> Result<(), SinkError> {
             self.problems.push(problem);
             Ok(())
         }

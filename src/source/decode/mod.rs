@@ -1,7 +1,13 @@
 //! Decoders, one per wire format, all streaming spans into a [`SpanSink`] and
 //! reporting what they skip as [`Problem`]s: OTLP/JSON (`otlp_json`), OTLP protobuf
 //! (`otlp_proto`), Jaeger v1 (`jaeger`), Zipkin v2 (`zipkin`), the Python SDK's span
-//! JSON (`python_sdk`); the rest is the JSON plumbing they share.
+//! JSON (`python_sdk`); the rest is the JSON plumbing they share (`json_stream`,
+//! `json_items`, `flex`, `anyvalue`, `ids`, `enums`).
+//!
+//! Two entry points: [`decode`] reads a whole input stream of a [`Format`] (files,
+//! stdin: `ingest`), [`decode_body`] one complete body of a [`BodyKind`] (an OTLP
+//! request to `receive` or a record of its write-ahead log, a backend's answer to
+//! `pull`). Fatal errors are [`SourceError`]s; malformed items are only problems.
 
 mod anyvalue;
 mod enums;
@@ -23,8 +29,41 @@ mod real_fixtures;
 
 use std::io::BufRead;
 
-use super::{Format, Problem, SpanSink, detect};
+use super::{Format, Problem, SinkError, SourceError, SpanSink, detect};
 use crate::model::SourceKind;
+
+/// How one complete body is encoded: an OTLP/HTTP request, a write-ahead log record,
+/// a backend's response. Unlike a [`Format`] (a whole input, sniffed), the sender
+/// says which it is (content type, API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BodyKind {
+    /// An `ExportTraceServiceRequest` / `TracesData` protobuf message.
+    OtlpProto,
+    /// OTLP/JSON in any of its wrappers (`resourceSpans`, api_v3 `result`, Tempo
+    /// `batches` / `trace`).
+    OtlpJson,
+    /// Jaeger v1 JSON (`/api/traces`).
+    Jaeger,
+    /// Zipkin v2 JSON (`/api/v2/traces`).
+    Zipkin,
+}
+
+/// Decodes one complete body of `kind` into the sink. `source` is stored on the
+/// spans of OTLP bodies (Jaeger and Zipkin spans always name their own source).
+pub fn decode_body(
+    kind: BodyKind,
+    bytes: &[u8],
+    origin: &str,
+    source: SourceKind,
+    sink: &mut dyn SpanSink,
+) -> Result<(), SourceError> {
+    match kind {
+        BodyKind::OtlpProto => decode_otlp_proto_message(bytes, origin, source, sink),
+        BodyKind::OtlpJson => decode_otlp_json_body(bytes, origin, source, sink),
+        BodyKind::Jaeger => decode(Format::Jaeger, &mut &bytes[..], origin, sink),
+        BodyKind::Zipkin => decode(Format::Zipkin, &mut &bytes[..], origin, sink),
+    }
+}
 
 /// Decodes a whole input stream, pushing spans and skipped items into the sink.
 /// `origin` names the input in problems (file path, `stdin`, a URL).
@@ -38,7 +77,7 @@ pub fn decode(
     input: &mut dyn BufRead,
     origin: &str,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     match format {
         Format::OtlpJson => {
             if starts_like_proto(input)? {
@@ -74,7 +113,7 @@ pub fn decode_otlp_proto_message(
     origin: &str,
     source: SourceKind,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     otlp_proto::decode_message_at(bytes, origin, source, sink)
 }
 
@@ -85,7 +124,7 @@ pub fn decode_otlp_json_body(
     origin: &str,
     source: SourceKind,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     let mut reader = bytes;
     otlp_json::decode(&mut reader, origin, source, sink)
 }

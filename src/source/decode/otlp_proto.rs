@@ -4,7 +4,7 @@
 //! `ExportTraceServiceRequest`).
 
 use super::anyvalue::proto_attributes;
-use super::{Problem, SpanSink, enums, ids};
+use super::{Problem, SourceError, SpanSink, enums, ids};
 use crate::model::{Link, SourceKind, Span};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1 as pb;
@@ -21,7 +21,7 @@ pub fn decode_framed(
     origin: &str,
     source: SourceKind,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     let mut offset: u64 = 0;
     loop {
         let mut len_buf = [0u8; 4];
@@ -31,30 +31,30 @@ pub fn decode_framed(
         }
         let at = format!("{origin}: byte {offset}");
         if got < 4 {
-            return sink.skipped(Problem {
+            return Ok(sink.skipped(Problem {
                 location: at,
                 message: format!("truncated frame: {got} of 4 length bytes, then end of input"),
-            });
+            })?);
         }
         let len = u64::from(u32::from_be_bytes(len_buf));
         if len > MAX_FRAME {
-            return sink.skipped(Problem {
+            return Ok(sink.skipped(Problem {
                 location: at,
                 message: format!(
                     "frame length {len} exceeds {MAX_FRAME} bytes: not an OTLP protobuf frame; rest of input skipped"
                 ),
-            });
+            })?);
         }
         let mut msg = Vec::new();
         input.take(len).read_to_end(&mut msg)?;
         if (msg.len() as u64) < len {
-            return sink.skipped(Problem {
+            return Ok(sink.skipped(Problem {
                 location: at,
                 message: format!(
                     "truncated frame: length prefix says {len} bytes, only {} remain",
                     msg.len()
                 ),
-            });
+            })?);
         }
         decode_message_at(&msg, &at, source, sink)?;
         offset += 4 + len;
@@ -67,14 +67,14 @@ pub fn decode_message_at(
     location: &str,
     source: SourceKind,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     let request = match ExportTraceServiceRequest::decode(bytes) {
         Ok(r) => r,
         Err(e) => {
-            return sink.skipped(Problem {
+            return Ok(sink.skipped(Problem {
                 location: location.to_owned(),
                 message: format!("not a valid OTLP protobuf trace message: {e}"),
-            });
+            })?);
         }
     };
     for (r, rs) in request.resource_spans.into_iter().enumerate() {

@@ -238,15 +238,17 @@ struct Counting {
 }
 
 impl SpanSink for Counting {
-    fn span(&mut self, span: Span) -> anyhow::Result<()> {
+    fn span(&mut self, span: Span) -> Result<(), crate::source::SinkError> {
         if self.spans == 0 {
             self.produced_at_first_span = self.produced.get();
         }
         self.spans += 1;
-        anyhow::ensure!(span.service.as_deref() == Some("gen"), "resource lost");
+        if span.service.as_deref() != Some("gen") {
+            return Err("resource lost".into());
+        }
         Ok(())
     }
-    fn skipped(&mut self, problem: Problem) -> anyhow::Result<()> {
+    fn skipped(&mut self, problem: Problem) -> Result<(), crate::source::SinkError> {
         self.problems.push(problem);
         Ok(())
     }

@@ -7,7 +7,7 @@
 
 use super::anyvalue::AnyVal;
 use super::json_items::{self, Item, ItemDecoder, id_at, str_at};
-use super::{Problem, SpanSink, enums, ids};
+use super::{Problem, SinkError, SourceError, SpanSink, enums, ids};
 use crate::model::{Link, SourceKind, Span, Status};
 use serde_json::Value;
 use std::io::BufRead;
@@ -17,7 +17,7 @@ pub fn decode(
     input: &mut dyn BufRead,
     origin: &str,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     json_items::decode_items(input, origin, None, &mut Decoder { sink })
 }
 
@@ -26,7 +26,7 @@ struct Decoder<'s> {
 }
 
 impl ItemDecoder for Decoder<'_> {
-    fn item(&mut self, item: Item, location: &str) -> anyhow::Result<()> {
+    fn item(&mut self, item: Item, location: &str) -> Result<(), SinkError> {
         let span = match item {
             Item::Element(v) | Item::Enveloped(v) => v,
             Item::Object(obj) => Value::Object(obj),

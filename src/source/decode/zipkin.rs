@@ -6,7 +6,7 @@
 //! tag means error, and its value is the message.
 
 use super::json_items::{self, Item, ItemDecoder, id_at, micros_interval, str_at};
-use super::{Problem, SpanSink, enums, ids};
+use super::{Problem, SinkError, SourceError, SpanSink, enums, ids};
 use crate::model::{SourceKind, Span, Status};
 use serde_json::Value;
 use std::io::BufRead;
@@ -16,7 +16,7 @@ pub fn decode(
     input: &mut dyn BufRead,
     origin: &str,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     json_items::decode_items(input, origin, None, &mut Decoder { sink })
 }
 
@@ -25,7 +25,7 @@ struct Decoder<'s> {
 }
 
 impl ItemDecoder for Decoder<'_> {
-    fn item(&mut self, item: Item, location: &str) -> anyhow::Result<()> {
+    fn item(&mut self, item: Item, location: &str) -> Result<(), SinkError> {
         match item {
             Item::Element(Value::Array(trace)) | Item::Enveloped(Value::Array(trace)) => {
                 for (i, span) in trace.iter().enumerate() {
@@ -44,7 +44,7 @@ impl ItemDecoder for Decoder<'_> {
 }
 
 impl Decoder<'_> {
-    fn span(&mut self, v: &Value, location: &str) -> anyhow::Result<()> {
+    fn span(&mut self, v: &Value, location: &str) -> Result<(), SinkError> {
         match convert(v) {
             Ok(span) => self.sink.span(span),
             Err(message) => self.sink.skipped(Problem {

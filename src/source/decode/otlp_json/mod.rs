@@ -14,7 +14,7 @@ mod span;
 
 use super::flex::Key;
 use super::json_stream::{self, HandlerError, JsonDe, ValueHandler, ValuePos};
-use super::{Problem, SpanSink};
+use super::{Problem, SinkError, SourceError, SpanSink};
 use crate::model::{SourceKind, Span};
 use resource_spans::ResourceSpansList;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -28,7 +28,7 @@ pub fn decode(
     origin: &str,
     source: SourceKind,
     sink: &mut dyn SpanSink,
-) -> anyhow::Result<()> {
+) -> Result<(), SourceError> {
     let mut handler = Handler {
         ctx: Ctx {
             sink,
@@ -49,7 +49,7 @@ pub fn decode(
 struct Ctx<'s> {
     sink: &'s mut dyn SpanSink,
     origin: &'s str,
-    fatal: Option<anyhow::Error>,
+    fatal: Option<SinkError>,
     pos: ValuePos,
 }
 
@@ -65,7 +65,7 @@ impl Ctx<'_> {
             .map_err(|e| self.fail(e))
     }
 
-    fn fail<E: de::Error>(&mut self, e: anyhow::Error) -> E {
+    fn fail<E: de::Error>(&mut self, e: SinkError) -> E {
         self.fatal = Some(e);
         E::custom("stopped: the span sink failed")
     }
@@ -92,7 +92,7 @@ impl ValueHandler for Handler<'_> {
             })
     }
 
-    fn problem(&mut self, problem: Problem) -> anyhow::Result<()> {
+    fn problem(&mut self, problem: Problem) -> Result<(), SinkError> {
         self.ctx.sink.skipped(problem)
     }
 }

@@ -215,10 +215,10 @@ fn top_level_shapes() {
 fn sink_errors_are_fatal() {
     struct Failing;
     impl crate::source::SpanSink for Failing {
-        fn span(&mut self, _: crate::model::Span) -> anyhow::Result<()> {
-            anyhow::bail!("disk full")
+        fn span(&mut self, _: crate::model::Span) -> Result<(), crate::source::SinkError> {
+            Err("disk full".into())
         }
-        fn skipped(&mut self, _: crate::source::Problem) -> anyhow::Result<()> {
+        fn skipped(&mut self, _: crate::source::Problem) -> Result<(), crate::source::SinkError> {
             Ok(())
         }
     }
