@@ -18,7 +18,7 @@ fn line(cells: impl Iterator<Item = String>) -> String {
 }
 
 /// Escapes what would break a table row or inject markup: pipes, newlines, HTML.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();
     for (i, &c) in chars.iter().enumerate() {

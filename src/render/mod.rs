@@ -6,6 +6,8 @@
 
 pub mod cells;
 pub mod gate;
+pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod report;
