@@ -1,21 +1,21 @@
 //! Gathers what the nightly report shows: headline numbers now vs the baseline,
 //! flaky tests with their likely cause, failure rate per branch per day, duration
 //! trends of the slowest tasks, the critical path of a recent run, and the gate.
+//! Everything comes from the other analyses (gate measures, flaky, compare, failures,
+//! critical path) and `queries/report_task_durations.sql`; `render::report` draws it.
 
 use std::collections::BTreeMap;
 
-use datafusion::common::ScalarValue;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::analysis::compare::compare_test;
+use crate::analysis::compare::{Signal, compare_test};
 use crate::analysis::critical_path::critical_spans;
 use crate::analysis::failures::{self, Bucket, ByBranch};
 use crate::analysis::flaky;
-use crate::analysis::gate::{GateConfig, GateReport, measure};
+use crate::analysis::gate::{GateConfig, GateReport, RunMeasures, measure};
 use crate::analysis::stats::percentile;
-use crate::query::Rows;
-use crate::query::{Engine, Filters, NamedQuery, load};
+use crate::query::{Engine, Filters, NamedQuery, QueryError, load, rows::records};
 use crate::store::Store;
 
 /// Headline numbers of one window.
@@ -76,8 +76,7 @@ pub struct ReportData {
     pub gate: GateReport,
 }
 
-async fn headline(engine: &Engine) -> anyhow::Result<Headline> {
-    let m = measure(engine).await?;
+fn headline(m: &RunMeasures) -> Headline {
     let mut pipeline_durations: Vec<f64> = m
         .durations
         .iter()
@@ -86,13 +85,13 @@ async fn headline(engine: &Engine) -> anyhow::Result<Headline> {
         .collect();
     pipeline_durations.sort_by(f64::total_cmp);
     let p50 = percentile(&pipeline_durations, 50.0);
-    Ok(Headline {
+    Headline {
         runs: m.pipeline_runs.runs,
         failed_runs: m.pipeline_runs.failed,
         failure_rate: round(m.pipeline_runs.rate()),
         p50_pipeline_s: if p50.is_nan() { 0.0 } else { round(p50) },
         flaky_tests: m.flaky.len() as u64,
-    })
+    }
 }
 
 /// Gathers the report over `[baseline_ns, now)`, the current window being
@@ -104,7 +103,7 @@ pub async fn gather(
     since_ns: i64,
     baseline_ns: i64,
     now_ns: i64,
-) -> anyhow::Result<ReportData> {
+) -> Result<ReportData, QueryError> {
     let window = |from: i64, to: i64| Filters {
         since_ns: Some(from),
         until_ns: Some(to),
@@ -116,7 +115,7 @@ pub async fn gather(
 
     let current_m = measure(&current_engine).await?;
     let previous_m = measure(&previous_engine).await?;
-    let gate = GateReport::evaluate(
+    let gate = GateReport::from_measures(
         format!("since={since_label}"),
         format!("since={baseline_label},until={since_label}"),
         &previous_m,
@@ -131,17 +130,9 @@ pub async fn gather(
         let cause = compare_test(&all_engine, test)
             .await?
             .first()
-            .map(|c| {
-                let v = serde_json::to_value(c).unwrap_or(Value::Null);
-                format!(
-                    "{}: {} ({})",
-                    text(&v["signal"]),
-                    text(&v["span"]),
-                    text(&v["detail"])
-                )
-            })
+            .map(|c| format!("{}: {} ({})", signal_name(c.signal), c.span, c.detail))
             .unwrap_or_else(|| "-".into());
-        let rate = |m: &crate::analysis::gate::WindowMeasures| {
+        let rate = |m: &RunMeasures| {
             m.tests
                 .get(test)
                 .filter(|c| c.runs > 0)
@@ -161,8 +152,8 @@ pub async fn gather(
     Ok(ReportData {
         since: since_label.to_string(),
         baseline: baseline_label.to_string(),
-        current: headline(&current_engine).await?,
-        previous: headline(&previous_engine).await?,
+        current: headline(&current_m),
+        previous: headline(&previous_m),
         flaky: flaky_list,
         failure_rate_by_branch: branch_series(&all_engine).await?,
         task_durations: task_series(&all_engine).await?,
@@ -183,18 +174,18 @@ impl ReportData {
     }
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
+/// A signal's name as compare's JSON spells it (`self_duration`).
+fn signal_name(signal: Signal) -> String {
+    match serde_json::to_value(signal) {
+        Ok(Value::String(name)) => name,
+        _ => String::new(),
     }
 }
 
 const MAX_BRANCHES: usize = 6;
 const MAX_TASKS: usize = 3;
 
-async fn branch_series(engine: &Engine) -> anyhow::Result<Vec<Series>> {
+async fn branch_series(engine: &Engine) -> Result<Vec<Series>, QueryError> {
     let rows = failures::rows::<ByBranch>(engine, Some(Bucket::Day)).await?;
     let mut runs: BTreeMap<String, u64> = BTreeMap::new();
     let mut points: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
@@ -225,15 +216,27 @@ async fn branch_series(engine: &Engine) -> anyhow::Result<Vec<Series>> {
         .collect())
 }
 
-async fn task_series(engine: &Engine) -> anyhow::Result<Vec<Series>> {
-    let result = engine.run(NamedQuery::ReportTaskDurations, vec![]).await?;
-    let rows = Rows::from_batches(&result.schema, &result.batches).objects();
+/// A row of `queries/report_task_durations.sql`: one successful task execution.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TaskDurationRow {
+    task: String,
+    /// The day it started, as text; its first 10 characters are the date.
+    day: String,
+    duration_ns: i64,
+}
+
+async fn task_series(engine: &Engine) -> Result<Vec<Series>, QueryError> {
+    let query = NamedQuery::ReportTaskDurations;
+    let rows: Vec<TaskDurationRow> = records(query.name(), &engine.run(query, vec![]).await?)?;
     let mut per: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
-    for row in &rows {
-        let task = text(&row["task"]);
-        let day = text(&row["day"]).chars().take(10).collect::<String>();
-        let s = row["duration_ns"].as_i64().unwrap_or(0) as f64 / 1e9;
-        per.entry(task).or_default().entry(day).or_default().push(s);
+    for row in rows {
+        let day = row.day.chars().take(10).collect::<String>();
+        let s = row.duration_ns as f64 / 1e9;
+        per.entry(row.task)
+            .or_default()
+            .entry(day)
+            .or_default()
+            .push(s);
     }
     // The slowest tasks by their overall median.
     let mut ranked: Vec<(String, f64)> = per
@@ -263,12 +266,11 @@ async fn task_series(engine: &Engine) -> anyhow::Result<Vec<Series>> {
             });
         }
     }
-    let _ = ScalarValue::Null;
     Ok(series)
 }
 
 /// The most recent successful run's critical path (any run when none succeeded).
-async fn critical(engine: &Engine) -> anyhow::Result<Option<(String, Vec<Bar>)>> {
+async fn critical(engine: &Engine) -> Result<Option<(String, Vec<Bar>)>, QueryError> {
     let traces = load::pipeline_traces(engine).await?;
     let root_of = |t: &load::LoadedTrace| {
         (0..t.tree.len()).find(|&i| {

@@ -1,7 +1,7 @@
 //! The gate's outputs: a table for a terminal, Markdown, JSON (a versioned contract)
-//! and GitHub Actions annotations plus a step summary.
+//! and GitHub Actions annotations plus a step summary (written with `render::github`).
 //!
-//! JSON (`schema_version` 1, see `report::json` for the versioning rule):
+//! JSON (`schema_version` 1, see `render::json` for the versioning rule):
 //! ```json
 //! {"schema_version": 1, "query": "gate", "passed": false,
 //!  "current": "branch=feature/x,since=2d", "baseline": "branch=main,since=14d",
@@ -17,6 +17,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::analysis::gate::{Category, GateReport};
+use crate::render::github::{self, Level};
 use crate::render::{Rows, json::SCHEMA_VERSION, markdown, table};
 
 /// The gate's `--format`.
@@ -162,7 +163,10 @@ pub fn document(report: &GateReport) -> Value {
 
 /// Markdown: headline, rules, violations, triage (for PR comments and step summaries).
 pub fn markdown(report: &GateReport) -> String {
-    let mut out = format!("## pipescope gate: {}\n\n", escape_md(&headline(report)));
+    let mut out = format!(
+        "## pipescope gate: {}\n\n",
+        markdown::escape(&headline(report))
+    );
     out.push_str(&markdown::render(&rule_rows(report)));
     if !report.violations.is_empty() {
         out.push_str("\n### Violations\n\n");
@@ -171,25 +175,6 @@ pub fn markdown(report: &GateReport) -> String {
     if !report.triage.is_empty() {
         out.push_str("\n### Triage of failed runs\n\n");
         out.push_str(&markdown::render(&triage_rows(report)));
-    }
-    out
-}
-
-/// Escapes trace-derived text (branch names) for a Markdown heading.
-fn escape_md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' | '\r' => out.push(' '),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '`' | '*' | '_' | '[' | ']' | '\\' | '|' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
     }
     out
 }
@@ -219,6 +204,8 @@ pub fn write(report: &GateReport, format: GateFormat, out: &mut dyn Write) -> io
     }
 }
 
+/// Annotations for violations (errors) and triaged failures (warnings for `new`,
+/// notices otherwise), then the Markdown step summary.
 fn write_github(report: &GateReport, out: &mut dyn Write) -> io::Result<()> {
     for v in &report.violations {
         let p = v
@@ -235,17 +222,13 @@ fn write_github(report: &GateReport, out: &mut dyn Write) -> io::Result<()> {
             plain(&v.current),
             plain(&v.threshold),
         );
-        writeln!(
-            out,
-            "::error title={}::{}",
-            property(&format!("pipescope gate: {}", v.rule)),
-            data(&message)
-        )?;
+        let title = format!("pipescope gate: {}", v.rule);
+        github::annotate(out, Level::Error, &title, &message)?;
     }
     for t in &report.triage {
         let level = match t.category {
-            Category::New => "warning",
-            _ => "notice",
+            Category::New => Level::Warning,
+            _ => Level::Notice,
         };
         let message = format!(
             "{} {} in run {}: {} — {}",
@@ -255,52 +238,15 @@ fn write_github(report: &GateReport, out: &mut dyn Write) -> io::Result<()> {
             t.category.as_str(),
             t.reason
         );
-        writeln!(
-            out,
-            "::{level} title={}::{}",
-            property(&format!("pipescope triage: {}", t.category.as_str())),
-            data(&message)
-        )?;
+        let title = format!("pipescope triage: {}", t.category.as_str());
+        github::annotate(out, level, &title, &message)?;
     }
-    let summary = markdown(report);
-    match std::env::var_os("GITHUB_STEP_SUMMARY") {
-        Some(path) if !path.is_empty() => {
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?;
-            file.write_all(summary.as_bytes())
-        }
-        _ => out.write_all(summary.as_bytes()),
-    }
+    github::step_summary(&markdown(report), github::step_summary_path(), out)
 }
 
 fn plain(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    }
-}
-
-/// Escapes a workflow-command message (GitHub's `escapeData`).
-fn data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-/// Escapes a workflow-command property (GitHub's `escapeProperty`).
-fn property(text: &str) -> String {
-    data(text).replace(':', "%3A").replace(',', "%2C")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn workflow_commands_cannot_be_injected() {
-        assert_eq!(data("a\n::error::x%"), "a%0A::error::x%25");
-        assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
     }
 }

@@ -10,6 +10,8 @@
 pub mod cells;
 pub mod csv;
 pub mod gate;
+pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod report;

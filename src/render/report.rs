@@ -1,11 +1,13 @@
-//! The report as self-contained HTML (inline CSS and SVG, no scripts, no network),
-//! Markdown (snapshot-tested) and JSON (`schema_version` 1, query `report`).
+//! The report as self-contained HTML (inline CSS and SVG, no scripts, no network;
+//! escaped and tabulated by `render::html`), Markdown (snapshot-tested) and JSON
+//! (`schema_version` 1, query `report`).
 
 use std::fmt::Write;
 
 use serde_json::{Value, json};
 
-use super::svg::{escape, line_chart, waterfall};
+use super::html::{self, escape};
+use super::svg::{line_chart, waterfall};
 use crate::analysis::report::{Headline, ReportData, Series};
 use crate::render::gate::{rule_rows, triage_rows, violation_rows};
 use crate::render::{Rows, cells, json::SCHEMA_VERSION, markdown};
@@ -162,31 +164,6 @@ pub fn json(d: &ReportData) -> Value {
     })
 }
 
-fn html_table(rows: &Rows) -> String {
-    let mut out = String::from("<table><thead><tr>");
-    for c in &rows.columns {
-        let _ = write!(out, "<th>{}</th>", escape(c));
-    }
-    out.push_str("</tr></thead><tbody>");
-    for row in &rows.rows {
-        out.push_str("<tr>");
-        for v in row {
-            let class = if v.is_number() { " class=\"num\"" } else { "" };
-            let _ = write!(out, "<td{class}>{}</td>", escape(&cells::text(v)));
-        }
-        out.push_str("</tr>");
-    }
-    if rows.rows.is_empty() {
-        let _ = write!(
-            out,
-            "<tr><td colspan=\"{}\">(none)</td></tr>",
-            rows.columns.len()
-        );
-    }
-    out.push_str("</tbody></table>");
-    out
-}
-
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}\
 h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}\
 table{border-collapse:collapse;font-size:.9em;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}\
@@ -221,7 +198,7 @@ pub fn html(d: &ReportData) -> String {
     let _ = write!(
         out,
         "</div><h2>Flaky tests</h2>{}",
-        html_table(&flaky_rows(d))
+        html::table(&flaky_rows(d))
     );
     let _ = write!(
         out,
@@ -253,13 +230,13 @@ pub fn html(d: &ReportData) -> String {
     let _ = write!(
         out,
         "<h2>Gate: <span class=\"{verdict}</span></h2>{}",
-        html_table(&rule_rows(&d.gate))
+        html::table(&rule_rows(&d.gate))
     );
     if !d.gate.violations.is_empty() {
-        out.push_str(&html_table(&violation_rows(&d.gate)));
+        out.push_str(&html::table(&violation_rows(&d.gate)));
     }
     if !d.gate.triage.is_empty() {
-        let _ = write!(out, "<h3>Triage</h3>{}", html_table(&triage_rows(&d.gate)));
+        let _ = write!(out, "<h3>Triage</h3>{}", html::table(&triage_rows(&d.gate)));
     }
     out.push_str("</body></html>\n");
     out

@@ -1,10 +1,11 @@
 //! Hand-written inline SVG charts (a line chart and a waterfall): a plotting crate
 //! would cost more compile time than these ~150 lines. Every trace-derived string
-//! goes through [`escape`]; every series is a `<g class="series" data-series=…>` so
+//! goes through [`html::escape`](super::html::escape); every series is a `<g class="series" data-series=…>` so
 //! tests (and people with devtools) can find it.
 
 use std::fmt::Write;
 
+use super::html::escape;
 use crate::analysis::report::{Bar, Series};
 
 const W: f64 = 720.0;
@@ -16,23 +17,6 @@ const BOTTOM: f64 = 40.0;
 const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
-
-/// Escapes text for HTML and SVG (element content and quoted attributes).
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A line chart of series over shared x labels (sorted), y from 0 to the max.
 pub fn line_chart(id: &str, title: &str, y_label: &str, series: &[Series]) -> String {

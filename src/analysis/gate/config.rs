@@ -16,7 +16,7 @@
 //! disable = ["new_flaky"]      # rules not to check
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -29,11 +29,14 @@ pub const RULES: [&str; 5] = [
     "new_failure",
 ];
 
+/// The config file read when none is named, if it exists in the working directory.
+pub const DEFAULT_FILE: &str = "pipescope.toml";
+
 /// Thresholds of every rule. Every field has a default; see the module docs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GateConfig {
-    /// Default baseline window when `--baseline` is not given.
+    /// Default baseline selection when `--baseline` is not given.
     pub baseline: Option<String>,
     pub p50_increase: f64,
     pub p95_increase: f64,
@@ -65,6 +68,63 @@ impl Default for GateConfig {
     }
 }
 
+/// Values set on the command line; each one that is `Some` replaces the file's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    pub p50_increase: Option<f64>,
+    pub p95_increase: Option<f64>,
+    pub min_increase_s: Option<f64>,
+    pub failure_rate_increase_pp: Option<f64>,
+    /// Replaces the minimum run count of every rule.
+    pub min_runs: Option<u64>,
+    pub significance: Option<f64>,
+    /// Added to the file's `disable`.
+    pub disable: Vec<String>,
+}
+
+/// A threshold out of range or an unknown rule name.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Invalid {
+    #[error("unknown rule '{0}' in disable (rules: {rules})", rules = RULES.join(", "))]
+    UnknownRule(String),
+    #[error("{name} must be a number >= 0, got {value}")]
+    Negative { name: &'static str, value: f64 },
+    #[error("significance must be in (0, 1], got {0}")]
+    Significance(f64),
+}
+
+/// Why the gate has no configuration. The messages are complete sentences on their
+/// own (no `source` chain) because they are what `pipescope gate` prints.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// Not TOML, or a key `[gate]` does not have.
+    #[error("{}{error}", in_file(path))]
+    Syntax {
+        path: Option<PathBuf>,
+        error: toml::de::Error,
+    },
+    /// The file's values are out of range.
+    #[error("{}{error}", in_file(path))]
+    InvalidFile {
+        path: Option<PathBuf>,
+        error: Invalid,
+    },
+    /// The file and the command line together are out of range.
+    #[error("invalid gate configuration: {0} (rules: {rules})", rules = RULES.join(", "))]
+    Invalid(Invalid),
+}
+
+fn in_file(path: &Option<PathBuf>) -> String {
+    path.as_ref()
+        .map(|p| format!("{}: ", p.display()))
+        .unwrap_or_default()
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct ConfigFile {
     #[serde(default)]
@@ -72,31 +132,82 @@ struct ConfigFile {
 }
 
 impl GateConfig {
+    /// The configuration of one run: defaults, then `file` (or [`DEFAULT_FILE`] when
+    /// none is named and it exists), then the command line's `overrides`, which win.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<GateConfig, ConfigError> {
+        let path = match file {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.is_file()),
+        };
+        let config = match path {
+            Some(path) => GateConfig::from_file(&path)?,
+            None => GateConfig::default(),
+        };
+        config.with(overrides)
+    }
+
+    /// This configuration with the command line's values applied, validated again.
+    pub fn with(mut self, overrides: &Overrides) -> Result<GateConfig, ConfigError> {
+        let set = |slot: &mut f64, value: Option<f64>| {
+            if let Some(v) = value {
+                *slot = v;
+            }
+        };
+        set(&mut self.p50_increase, overrides.p50_increase);
+        set(&mut self.p95_increase, overrides.p95_increase);
+        set(&mut self.min_increase_s, overrides.min_increase_s);
+        set(
+            &mut self.failure_rate_increase_pp,
+            overrides.failure_rate_increase_pp,
+        );
+        set(&mut self.significance, overrides.significance);
+        if let Some(n) = overrides.min_runs {
+            self.duration_min_runs = n;
+            self.failure_rate_min_runs = n;
+            self.new_failure_min_runs = n;
+            self.new_flaky_min_runs = n;
+        }
+        self.disable.extend(overrides.disable.iter().cloned());
+        self.validate().map_err(ConfigError::Invalid)?;
+        Ok(self)
+    }
+
     /// Reads the `[gate]` section of a `pipescope.toml` (other sections are ignored;
     /// no `[gate]` gives the defaults). Errors name the file and the bad key.
-    pub fn from_file(path: &Path) -> Result<GateConfig, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Self::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn from_file(path: &Path) -> Result<GateConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        Self::parse(&text, Some(path))
     }
 
     /// Parses the `[gate]` section of TOML text.
-    pub fn from_toml(text: &str) -> Result<GateConfig, String> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_toml(text: &str) -> Result<GateConfig, ConfigError> {
+        Self::parse(text, None)
+    }
+
+    /// Parses and validates; errors name `path` when there is one.
+    fn parse(text: &str, path: Option<&Path>) -> Result<GateConfig, ConfigError> {
+        let path = || path.map(Path::to_path_buf);
+        let file: ConfigFile = toml::from_str(text).map_err(|error| ConfigError::Syntax {
+            path: path(),
+            error,
+        })?;
         let config = file.gate.unwrap_or_default();
-        config.validate()?;
+        config
+            .validate()
+            .map_err(|error| ConfigError::InvalidFile {
+                path: path(),
+                error,
+            })?;
         Ok(config)
     }
 
     /// Checks ranges and rule names.
-    pub fn validate(&self) -> Result<(), String> {
-        for name in &self.disable {
-            if !RULES.contains(&name.as_str()) {
-                return Err(format!(
-                    "unknown rule '{name}' in disable (rules: {})",
-                    RULES.join(", ")
-                ));
-            }
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if let Some(name) = self.disable.iter().find(|n| !RULES.contains(&n.as_str())) {
+            return Err(Invalid::UnknownRule(name.clone()));
         }
         let non_negative = [
             ("p50_increase", self.p50_increase),
@@ -106,14 +217,11 @@ impl GateConfig {
         ];
         for (name, value) in non_negative {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(format!("{name} must be a number >= 0, got {value}"));
+                return Err(Invalid::Negative { name, value });
             }
         }
         if !(self.significance > 0.0 && self.significance <= 1.0) {
-            return Err(format!(
-                "significance must be in (0, 1], got {}",
-                self.significance
-            ));
+            return Err(Invalid::Significance(self.significance));
         }
         Ok(())
     }
@@ -137,10 +245,40 @@ mod tests {
         assert_eq!(c.p50_increase, 0.5);
         assert_eq!(c.p95_increase, 0.30);
         assert!(!c.enabled("new_flaky") && c.enabled("new_failure"));
-        let err = GateConfig::from_toml("[gate]\np50_increse = 0.5\n").unwrap_err();
+        let err = GateConfig::from_toml("[gate]\np50_increse = 0.5\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("p50_increse"), "{err}");
-        let err = GateConfig::from_toml("[gate]\ndisable = [\"speed\"]\n").unwrap_err();
+        let err = GateConfig::from_toml("[gate]\ndisable = [\"speed\"]\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("speed"), "{err}");
         assert_eq!(GateConfig::from_toml("").unwrap(), GateConfig::default());
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_file_and_is_validated_with_it() {
+        let file = GateConfig::from_toml("[gate]\np50_increase = 0.5\ndisable = [\"new_flaky\"]\n")
+            .unwrap();
+        let overrides = Overrides {
+            p50_increase: Some(0.1),
+            min_runs: Some(3),
+            disable: vec!["failure_rate".into()],
+            ..Overrides::default()
+        };
+        let c = file.clone().with(&overrides).unwrap();
+        assert_eq!(c.p50_increase, 0.1);
+        assert_eq!(c.p95_increase, 0.30);
+        assert_eq!((c.duration_min_runs, c.new_flaky_min_runs), (3, 3));
+        assert_eq!(c.disable, vec!["new_flaky", "failure_rate"]);
+        let bad = Overrides {
+            significance: Some(2.0),
+            ..Overrides::default()
+        };
+        let err = file.with(&bad).unwrap_err().to_string();
+        assert!(
+            err.starts_with("invalid gate configuration: significance must be in (0, 1], got 2"),
+            "{err}"
+        );
     }
 }

@@ -1,18 +1,22 @@
-//! What the gate measures in one window: duration samples per pipeline, task, step
-//! and test; runs and failures per pipeline, task and test; which tests are flaky; and
-//! (for the current window) the spans that failed in failed runs.
+//! What the gate measures in one set of runs (the current or the baseline selection):
+//! duration samples per pipeline, task, step and test; runs and failures per pipeline,
+//! task and test; which tests are flaky; and (for the current set) the spans that
+//! failed in failed runs.
+//!
+//! Each query's result is read into a typed row (`query::rows::records`), so a column
+//! the SQL no longer returns is `QueryError::MissingColumn`, never a silent zero.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use datafusion::common::ScalarValue;
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
-use crate::query::Rows;
-use crate::query::{Engine, NamedQuery, QueryError};
+use crate::analysis::flaky;
+use crate::query::{Engine, NamedQuery, QueryError, rows::records};
 
 /// What a measure is about: `kind` (`pipeline`, `task`, `step`, `test`), the pipeline
 /// it ran in and its name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Subject {
     pub kind: String,
     pub pipeline: String,
@@ -38,6 +42,7 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Failed over runs; 0 with no runs.
     pub fn rate(&self) -> f64 {
         if self.runs == 0 {
             0.0
@@ -63,9 +68,9 @@ pub struct FailedSpan {
     pub status_message: Option<String>,
 }
 
-/// Everything measured in one window.
+/// Everything measured in one set of runs.
 #[derive(Debug, Clone, Default)]
-pub struct WindowMeasures {
+pub struct RunMeasures {
     /// Pipeline runs (traces with a pipeline span) and failed ones.
     pub pipeline_runs: Counts,
     /// Duration samples in seconds, per subject.
@@ -80,13 +85,18 @@ pub struct WindowMeasures {
     pub failed_spans: Vec<FailedSpan>,
 }
 
-/// Measures one window (the engine's filters are the window).
-pub async fn measure(engine: &Engine) -> Result<WindowMeasures, QueryError> {
-    let mut m = WindowMeasures::default();
+/// Measures one set of runs (the engine's filters select them).
+pub async fn measure(engine: &Engine) -> Result<RunMeasures, QueryError> {
+    let mut m = RunMeasures::default();
 
-    for row in objects(engine, NamedQuery::GateDurations, vec![]).await? {
-        let (Some(subject), Some(ns)) = (subject(&row, "kind"), row["duration_ns"].as_i64()) else {
+    for row in read::<DurationRow>(engine, NamedQuery::GateDurations).await? {
+        let (Some(kind), Some(name), Some(ns)) = (row.kind, row.subject, row.duration_ns) else {
             continue;
+        };
+        let subject = Subject {
+            kind,
+            pipeline: row.pipeline.unwrap_or_default(),
+            name,
         };
         m.durations
             .entry(subject)
@@ -97,13 +107,18 @@ pub async fn measure(engine: &Engine) -> Result<WindowMeasures, QueryError> {
         samples.sort_by(f64::total_cmp);
     }
 
-    for row in objects(engine, NamedQuery::GateFailures, vec![]).await? {
-        let Some(subject) = subject(&row, "level") else {
+    for row in read::<FailureCountRow>(engine, NamedQuery::GateFailures).await? {
+        let (Some(kind), Some(name)) = (row.level, row.subject) else {
             continue;
         };
+        let subject = Subject {
+            kind,
+            pipeline: row.pipeline.unwrap_or_default(),
+            name,
+        };
         let counts = Counts {
-            runs: row["runs"].as_u64().unwrap_or(0),
-            failed: row["failed"].as_u64().unwrap_or(0),
+            runs: row.runs,
+            failed: row.failed,
         };
         match subject.kind.as_str() {
             "pipeline" => {
@@ -120,45 +135,77 @@ pub async fn measure(engine: &Engine) -> Result<WindowMeasures, QueryError> {
         m.failures.insert(subject, counts);
     }
 
-    let flaky = vec![("all", ScalarValue::Boolean(Some(false)))];
-    for row in objects(engine, NamedQuery::Flaky, flaky).await? {
-        if let Some(test) = row["test"].as_str() {
-            m.flaky.insert(test.to_string());
-        }
+    for row in flaky::rows(engine, false).await? {
+        m.flaky.insert(row.test);
     }
 
-    for row in objects(engine, NamedQuery::GateFailedRuns, vec![]).await? {
-        let text = |key: &str| row[key].as_str().map(str::to_string);
-        m.failed_spans.push(FailedSpan {
-            trace_id: text("trace_id").unwrap_or_default(),
-            run: text("run_key").unwrap_or_default(),
-            attempt: row["attempt"].as_i64(),
-            pipeline: text("pipeline").unwrap_or_default(),
-            role: text("role").unwrap_or_default(),
-            name: text("name").unwrap_or_default(),
-            task: text("task"),
-            test: text("test"),
-            outcome: text("outcome"),
-            status: text("status").unwrap_or_default(),
-            status_message: text("status_message"),
-        });
-    }
+    m.failed_spans = read::<FailedSpanRow>(engine, NamedQuery::GateFailedRuns)
+        .await?
+        .into_iter()
+        .map(FailedSpan::from)
+        .collect();
     Ok(m)
 }
 
-async fn objects(
+/// A named query without parameters, read as typed rows.
+async fn read<T: DeserializeOwned + Serialize + Default>(
     engine: &Engine,
     query: NamedQuery,
-    params: Vec<(&str, ScalarValue)>,
-) -> Result<Vec<Value>, QueryError> {
-    let result = engine.run(query, params).await?;
-    Ok(Rows::from_batches(&result.schema, &result.batches).objects())
+) -> Result<Vec<T>, QueryError> {
+    let result = engine.run(query, vec![]).await?;
+    records(query.name(), &result)
 }
 
-fn subject(row: &Value, kind_column: &str) -> Option<Subject> {
-    Some(Subject {
-        kind: row[kind_column].as_str()?.to_string(),
-        pipeline: row["pipeline"].as_str().unwrap_or("").to_string(),
-        name: row["subject"].as_str()?.to_string(),
-    })
+/// A row of `queries/gate_durations.sql`. Rows with a null kind, subject or duration
+/// say nothing about a subject and are skipped.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct DurationRow {
+    kind: Option<String>,
+    pipeline: Option<String>,
+    subject: Option<String>,
+    duration_ns: Option<i64>,
+}
+
+/// A row of `queries/gate_failures.sql` (a null subject is a task without a name).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct FailureCountRow {
+    level: Option<String>,
+    pipeline: Option<String>,
+    subject: Option<String>,
+    runs: u64,
+    failed: u64,
+}
+
+/// A row of `queries/gate_failed_runs.sql`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct FailedSpanRow {
+    trace_id: Option<String>,
+    run_key: Option<String>,
+    attempt: Option<i64>,
+    pipeline: Option<String>,
+    role: Option<String>,
+    name: Option<String>,
+    task: Option<String>,
+    test: Option<String>,
+    outcome: Option<String>,
+    status: Option<String>,
+    status_message: Option<String>,
+}
+
+impl From<FailedSpanRow> for FailedSpan {
+    fn from(row: FailedSpanRow) -> FailedSpan {
+        FailedSpan {
+            trace_id: row.trace_id.unwrap_or_default(),
+            run: row.run_key.unwrap_or_default(),
+            attempt: row.attempt,
+            pipeline: row.pipeline.unwrap_or_default(),
+            role: row.role.unwrap_or_default(),
+            name: row.name.unwrap_or_default(),
+            task: row.task,
+            test: row.test,
+            outcome: row.outcome,
+            status: row.status.unwrap_or_default(),
+            status_message: row.status_message,
+        }
+    }
 }

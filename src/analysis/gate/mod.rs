@@ -1,28 +1,34 @@
-//! The CI gate: measures a *current* set of runs against a *baseline* window and
+//! The CI gate: measures a *current* set of runs against a *baseline* selection and
 //! decides whether the change may merge (see [`rules`] for the rules and their
 //! statistics, [`triage`] for the verdict on each failure of a failed current run).
 //!
-//! Each window is one [`Engine`] over the store narrowed by that window's filters, so
-//! every measure reuses the shared views and named queries (`gate_*.sql`, `flaky.sql`).
+//! [`GateRequest`] is one evaluation as the command line asks for it: which runs,
+//! which baseline, which config file and overrides; [`ci_env`] fills in what a PR job
+//! leaves out. Each selection is one [`Engine`](crate::query::Engine) over the store
+//! narrowed by that selection's filters, so every measure reuses the shared views and
+//! named queries (`gate_*.sql`, `flaky.sql`).
 
+pub mod ci_env;
 pub mod config;
 pub mod measures;
+pub mod request;
 pub mod rules;
+pub mod selection;
 pub mod triage;
-pub mod window;
 
 use serde::Serialize;
 
-pub use config::GateConfig;
-pub use measures::{WindowMeasures, measure};
+pub use config::{ConfigError, GateConfig, Overrides};
+pub use measures::{RunMeasures, measure};
+pub use request::{CurrentRuns, GateError, GateRequest};
 pub use rules::{RuleSummary, Violation};
+pub use selection::{RunSelection, SelectionError};
 pub use triage::{Category, TriageItem};
-pub use window::Window;
 
 /// The outcome of one gate evaluation, everything the renderers show.
 #[derive(Debug, Clone, Serialize)]
 pub struct GateReport {
-    /// The current set, as given (`run 1234` or a window).
+    /// The current set, as given (`run 1234` or a selection).
     pub current: String,
     pub baseline: String,
     pub current_runs: u64,
@@ -36,12 +42,12 @@ pub struct GateReport {
 }
 
 impl GateReport {
-    /// Evaluates the rules and triages failed current runs.
-    pub fn evaluate(
+    /// Evaluates the rules on two measured sets and triages failed current runs.
+    pub fn from_measures(
         current_label: String,
         baseline_label: String,
-        baseline: &WindowMeasures,
-        current: &WindowMeasures,
+        baseline: &RunMeasures,
+        current: &RunMeasures,
         config: &GateConfig,
     ) -> GateReport {
         let (rules, violations) = rules::evaluate(baseline, current, config);

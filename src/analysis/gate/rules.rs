@@ -1,4 +1,4 @@
-//! The gate's rules, each a pure function of the two windows' measures and the config.
+//! The gate's rules, each a pure function of the two sets' measures and the config.
 //!
 //! - **duration_p50 / duration_p95**: a pipeline, task, step or test whose p50 (p95)
 //!   grew by more than the relative threshold *and* by at least `min_increase_s`, *and*
@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::config::GateConfig;
-use super::measures::{Counts, Subject, WindowMeasures};
+use super::measures::{Counts, RunMeasures, Subject};
 use crate::analysis::stats::{fisher_exact, mann_whitney_u, percentile};
 
 /// One rule checked on one subject that failed it.
@@ -58,8 +58,8 @@ impl RuleSummary {
 
 /// Checks every enabled rule.
 pub fn evaluate(
-    baseline: &WindowMeasures,
-    current: &WindowMeasures,
+    baseline: &RunMeasures,
+    current: &RunMeasures,
     config: &GateConfig,
 ) -> (Vec<RuleSummary>, Vec<Violation>) {
     let mut summaries = Vec::new();
@@ -108,8 +108,8 @@ fn duration_rule(
     rule: &'static str,
     pct: f64,
     threshold: f64,
-    baseline: &WindowMeasures,
-    current: &WindowMeasures,
+    baseline: &RunMeasures,
+    current: &RunMeasures,
     config: &GateConfig,
 ) -> (RuleSummary, Vec<Violation>) {
     let mut s = summary(
@@ -187,8 +187,8 @@ fn duration_rule(
 }
 
 fn failure_rate_rule(
-    baseline: &WindowMeasures,
-    current: &WindowMeasures,
+    baseline: &RunMeasures,
+    current: &RunMeasures,
     config: &GateConfig,
 ) -> (RuleSummary, Vec<Violation>) {
     let threshold = config.failure_rate_increase_pp;
@@ -253,8 +253,8 @@ fn test_subject(name: &str) -> Subject {
 }
 
 fn new_flaky_rule(
-    baseline: &WindowMeasures,
-    current: &WindowMeasures,
+    baseline: &RunMeasures,
+    current: &RunMeasures,
     config: &GateConfig,
 ) -> (RuleSummary, Vec<Violation>) {
     let min = config.new_flaky_min_runs;
@@ -289,8 +289,8 @@ fn new_flaky_rule(
 }
 
 fn new_failure_rule(
-    baseline: &WindowMeasures,
-    current: &WindowMeasures,
+    baseline: &RunMeasures,
+    current: &RunMeasures,
     config: &GateConfig,
 ) -> (RuleSummary, Vec<Violation>) {
     let min = config.new_failure_min_runs;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::measures::{FailedSpan, WindowMeasures};
+use super::measures::{FailedSpan, RunMeasures};
 
 /// The verdict on one failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -76,7 +76,7 @@ fn platform_name(name: &str) -> bool {
 }
 
 /// Triage of every failed run in `current`, judged against `baseline`.
-pub fn triage(baseline: &WindowMeasures, current: &WindowMeasures) -> Vec<TriageItem> {
+pub fn triage(baseline: &RunMeasures, current: &RunMeasures) -> Vec<TriageItem> {
     let mut by_trace: BTreeMap<&str, Vec<&FailedSpan>> = BTreeMap::new();
     for span in &current.failed_spans {
         by_trace
@@ -91,7 +91,7 @@ pub fn triage(baseline: &WindowMeasures, current: &WindowMeasures) -> Vec<Triage
     items
 }
 
-fn triage_run(baseline: &WindowMeasures, spans: &[&FailedSpan]) -> Vec<TriageItem> {
+fn triage_run(baseline: &RunMeasures, spans: &[&FailedSpan]) -> Vec<TriageItem> {
     let Some(first) = spans.first() else {
         return Vec::new();
     };
@@ -214,16 +214,16 @@ mod tests {
 
     #[test]
     fn known_flaky_new_and_platform() {
-        let mut baseline = WindowMeasures::default();
+        let mut baseline = RunMeasures::default();
         baseline.flaky.insert("test_flaky".into());
-        let mut current = WindowMeasures {
+        let mut current = RunMeasures {
             failed_spans: vec![
                 span("pipeline", "ci", None, "fail"),
                 span("task", "test", None, "fail"),
                 span("test", "test_flaky", Some("test_flaky"), "fail"),
                 span("test", "test_new", Some("test_new"), "fail"),
             ],
-            ..WindowMeasures::default()
+            ..RunMeasures::default()
         };
         let items = triage(&baseline, &current);
         let got: Vec<(&str, Category)> = items
