@@ -12,6 +12,8 @@ pub enum SourceKind {
     Zipkin,
     Tempo,
     OtlpHttp,
+    /// A JUnit XML test report.
+    Junit,
 }
 
 impl SourceKind {
@@ -22,6 +24,7 @@ impl SourceKind {
             SourceKind::Zipkin => "zipkin",
             SourceKind::Tempo => "tempo",
             SourceKind::OtlpHttp => "otlp-http",
+            SourceKind::Junit => "junit",
         }
     }
 }

@@ -16,6 +16,7 @@ mod ids;
 mod jaeger;
 mod json_items;
 mod json_stream;
+pub mod junit;
 mod otlp_attributes;
 mod otlp_json;
 mod otlp_proto;
