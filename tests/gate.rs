@@ -1,10 +1,11 @@
 //! `pipescope gate` through the binary, on controlled histories (`synth::history`):
 //! a planted regression fails naming it, quiet histories pass across seeds, thin data
-//! never fails, and failed runs are triaged as known flaky, new or platform.
+//! never fails, and failed runs are triaged as known flaky, new or platform; and what
+//! the command prints in every format and for bad windows, rules and values.
 
 mod common;
 
-use common::Env;
+use common::{Env, assert_cli};
 use pipescope::synth::history::{self, HistoryConfig, LastRun};
 use serde_json::Value;
 
@@ -275,4 +276,110 @@ fn github_format_writes_annotations_and_a_summary() {
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("## pipescope gate: FAIL"), "{md}");
     assert!(md.contains("| duration_p50 |"), "{md}");
+}
+
+// What the command prints, case by case (exit code, stdout, stderr), on one history
+// with fixed dates so that nothing in the output moves.
+
+/// 2025-06-15T00:00:00Z.
+const FIXED_END_NS: i64 = 1_749_945_600_000_000_000;
+
+const FIXED_WINDOWS: [&str; 4] = [
+    "--current",
+    "branch=feature/x,since=2025-06-12",
+    "--baseline",
+    "branch=main,since=2025-05-31",
+];
+
+/// A history ending on 2025-06-15 where build slowed down on feature/x and the last
+/// run failed a known flaky test and a new one, built once for the cases below.
+fn fixed_store() -> &'static Env {
+    static STORE: std::sync::OnceLock<Env> = std::sync::OnceLock::new();
+    STORE.get_or_init(|| {
+        let mut cfg = HistoryConfig::quiet(9, FIXED_END_NS);
+        cfg.slow_task = Some(("build".into(), 1.6));
+        cfg.new_failure_test = Some("test_checkout_total".into());
+        cfg.last_run = LastRun::KnownFlakyAndNew;
+        store(&cfg)
+    })
+}
+
+/// `gate` with `FIXED_WINDOWS` and `extra`.
+fn windowed<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    [&["gate"], FIXED_WINDOWS.as_slice(), extra].concat()
+}
+
+#[test]
+fn a_regression_in_every_format() {
+    let env = fixed_store();
+    assert_cli!("regression_table", env, windowed(&[]));
+    let markdown = windowed(&["--format", "markdown"]);
+    assert_cli!("regression_markdown", env, markdown);
+    let args = windowed(&["--format", "github"]);
+    env.settings(&args).bind(|| {
+        let without_summary_file = |cmd: &mut assert_cmd::Command| {
+            cmd.env_remove("GITHUB_STEP_SUMMARY");
+        };
+        let github = env.transcript_with(&args, without_summary_file);
+        insta::assert_snapshot!("regression_github", github);
+    });
+}
+
+/// Main against its own past: only the flaky test, flaky in the later days alone,
+/// would fail (new_flaky), so with that rule disabled the gate passes.
+#[test]
+fn main_against_its_own_past_passes() {
+    let env = fixed_store();
+    let args = [
+        "gate",
+        "--current",
+        "branch=main,since=2025-06-06",
+        "--baseline",
+        "branch=main,until=2025-06-06",
+        "--disable",
+        "new_flaky",
+    ];
+    assert_cli!("pass_table", env, args);
+}
+
+#[test]
+fn a_failed_run_triaged() {
+    let env = fixed_store();
+    let args = [
+        "gate",
+        "--current-run",
+        history::LAST_RUN,
+        "--baseline",
+        "branch=main",
+    ];
+    assert_cli!("current_run_table", env, args);
+}
+
+#[test]
+fn bad_windows_rules_and_values() {
+    let env = fixed_store();
+    let nope = [
+        "gate",
+        "--current",
+        "branch=nope",
+        "--baseline",
+        "branch=main",
+    ];
+    assert_cli!("no_current_runs", env, nope);
+    let bad = ["gate", "--current", "branch", "--baseline", "branch=main"];
+    assert_cli!("window_without_value", env, bad);
+    let key = [
+        "gate",
+        "--current",
+        "colour=red",
+        "--baseline",
+        "branch=main",
+    ];
+    assert_cli!("window_unknown_key", env, key);
+    assert_cli!("unknown_rule", env, windowed(&["--disable", "speed"]));
+    let threshold = windowed(&["--p50-increase", "a lot"]);
+    assert_cli!("bad_threshold", env, threshold);
+    let config = windowed(&["--config", "/no/such/pipescope.toml"]);
+    assert_cli!("missing_config", env, config);
+    assert_cli!("no_store", Env::new(), windowed(&[]));
 }

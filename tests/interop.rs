@@ -10,7 +10,14 @@ use std::process::Command;
 use common::{Env, synth_test_data};
 use serde_json::{Value, json};
 
-fn python() -> String {
+/// The virtual environment's python, installed on first use by setup.sh; when
+/// python3 is missing, see `common::require`.
+fn python() -> Option<String> {
+    let python3 = match Command::new("python3").arg("--version").output() {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("python3 cannot be run: {e}")),
+    };
+    common::require("python3 (for DuckDB and polars)", python3)?;
     let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/setup.sh");
     let out = Command::new("bash")
         .arg(&setup)
@@ -22,11 +29,12 @@ fn python() -> String {
         setup.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 #[test]
 fn duckdb_and_polars_read_the_store_and_agree_with_pipescope() {
+    let Some(python) = python() else { return };
     let env = Env::new();
     synth_test_data(env.dir.path(), 11);
     let (code, stderr) = env.ingest(&[&env.dir.path().join("traces")]);
@@ -41,7 +49,7 @@ fn duckdb_and_polars_read_the_store_and_agree_with_pipescope() {
     ours.sort_by_key(|r| r[0].as_str().map(String::from));
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/failure_rates.py");
-    let out = Command::new(python())
+    let out = Command::new(python)
         .arg(&script)
         .arg(env.data())
         .output()

@@ -1,7 +1,9 @@
 //! `pipescope pull` against in-process fake Jaeger, Tempo and Zipkin servers serving
 //! the synthetic test history (`synth --preset test`): with injected faults the store
 //! must end up holding exactly the server's traces, with the same analysis results as
-//! ingesting the trace files; interrupted pulls resume from their checkpoint.
+//! ingesting the trace files; interrupted pulls resume from their checkpoint. And what
+//! the command prints for an empty backend, an unreachable one, a refusal and bad
+//! arguments.
 
 mod common;
 mod fake_backends;
@@ -9,65 +11,11 @@ mod fake_backends;
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
+use common::Env;
 use fake_backends::{Fake, Fault, Kind};
 use pipescope::model::Span;
 use pipescope::source::{self, VecSink};
 use serde_json::Value;
-
-/// The binary under test: `PIPESCOPE_BIN` if set (a shared target directory can hold
-/// another checkout's binary at the default path), else cargo's.
-fn bin() -> std::path::PathBuf {
-    std::env::var_os("PIPESCOPE_BIN")
-        .map(Into::into)
-        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("pipescope"))
-}
-
-/// A temporary store plus the binary pointed at it (as `common::Env`, with `bin()`).
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(bin());
-        cmd.env("PIPESCOPE_DATA", self.dir.path().join("store"))
-            .env_remove("PIPESCOPE_CONVENTIONS");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = self.cmd().args(args).output().expect("run");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-
-    fn rows(&self, args: &[&str]) -> Vec<Value> {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--format", "json"]);
-        let (code, stdout, stderr) = self.run(&all);
-        assert_eq!(code, 0, "pipescope {args:?} failed: {stderr}");
-        let doc: Value = serde_json::from_str(&stdout).expect("JSON");
-        doc["rows"].as_array().cloned().unwrap_or_default()
-    }
-
-    fn sql(&self, query: &str) -> Vec<Value> {
-        self.rows(&["sql", query])
-    }
-
-    fn ingest(&self, path: &std::path::Path) -> (i32, String) {
-        let (code, _, stderr) = self.run(&["ingest", &path.display().to_string()]);
-        (code, stderr)
-    }
-}
 
 const START: &str = "2025-06-01";
 const END: &str = "2025-07-05";
@@ -196,7 +144,7 @@ fn tempo_pull_with_faults_equals_ingesting_the_files() {
         b.transient = all_faults();
     });
     let files = Env::new();
-    let (code, err) = files.ingest(&dir.path().join("traces"));
+    let (code, err) = files.ingest(&[&dir.path().join("traces")]);
     assert_eq!(code, 0, "{err}");
 
     let pulled = Env::new();
@@ -247,7 +195,7 @@ fn jaeger_api_v3_with_faults_and_429_equals_ingesting_the_files() {
         ));
     });
     let files = Env::new();
-    files.ingest(&dir.path().join("traces"));
+    files.ingest(&[&dir.path().join("traces")]);
     let pulled = Env::new();
     // No --service: every service is listed and pulled (traces shared by services are
     // stored once).
@@ -528,4 +476,108 @@ fn measure_pull_throughput() {
         assert_eq!(code, 0, "{stderr}");
         eprintln!("{kind:?}: {stderr}");
     }
+}
+
+// What the command prints, case by case (exit code, stdout, stderr).
+
+/// Snapshots `pipescope ARGS` as `assert_cli!` does, with the port of the fake (or
+/// closed) backend redacted.
+fn assert_pull(name: &str, env: &Env, args: &[&str]) {
+    let port = [(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]")];
+    env.settings_with(args, &port)
+        .bind(|| insta::assert_snapshot!(name, env.transcript(args)));
+}
+
+#[test]
+fn prints_a_summary_of_an_empty_pull() {
+    let fake = Fake::start(Kind::Zipkin, Vec::new());
+    let env = Env::new();
+    let args = [
+        "pull",
+        "zipkin",
+        "--url",
+        &fake.url,
+        "--service",
+        "ci",
+        "--start",
+        START,
+        "--end",
+        "2025-06-02",
+        "--window",
+        "1d",
+    ];
+    assert_pull("empty_backend", &env, &args);
+}
+
+#[test]
+fn an_unreachable_backend_and_a_refusal() {
+    let env = Env::new();
+    // Port 1 on loopback: nothing listens there, the connection is refused.
+    let closed = [
+        "pull",
+        "jaeger",
+        "--url",
+        "http://127.0.0.1:1",
+        "--service",
+        "ci",
+        "--start",
+        START,
+        "--end",
+        "2025-06-02",
+        "--window",
+        "1d",
+        "--max-attempts",
+        "2",
+        "--retry-delay",
+        "5ms",
+    ];
+    assert_pull("unreachable", &env, &closed);
+    let fake = Fake::start(Kind::Zipkin, Vec::new());
+    fake.with(|b| b.auth = Some("Bearer right".into()));
+    let refused = [
+        "pull",
+        "zipkin",
+        "--url",
+        &fake.url,
+        "--service",
+        "ci",
+        "--start",
+        START,
+        "--end",
+        "2025-06-02",
+        "--window",
+        "1d",
+        "--token",
+        "wrong",
+    ];
+    assert_pull("refused", &env, &refused);
+}
+
+#[test]
+fn bad_arguments() {
+    let env = Env::new();
+    let url = "http://127.0.0.1:1";
+    assert_pull("no_url", &env, &["pull", "jaeger", "--service", "ci"]);
+    assert_pull("no_backend", &env, &["pull", "--url", url]);
+    assert_pull("unknown_backend", &env, &["pull", "grafana", "--url", url]);
+    let window = ["pull", "tempo", "--url", url, "--window", "abc"];
+    assert_pull("bad_window", &env, &window);
+    let reversed = [
+        "pull",
+        "tempo",
+        "--url",
+        url,
+        "--start",
+        "2025-06-05",
+        "--end",
+        "2025-06-01",
+    ];
+    assert_pull("empty_range", &env, &reversed);
+    let since = ["pull", "tempo", "--url", url, "--since", "last week"];
+    assert_pull("bad_since", &env, &since);
+    assert_pull(
+        "zipkin_needs_a_service",
+        &env,
+        &["pull", "zipkin", "--url", url],
+    );
 }

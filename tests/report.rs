@@ -1,20 +1,29 @@
 //! `pipescope report` through the binary on a controlled history: the Markdown report
 //! is snapshot-tested, and the HTML report is loaded in a real headless chromium
-//! (installed by tests/browser/setup.sh) to check every chart rendered.
+//! (installed by tests/browser/setup.sh) to check every chart rendered; and what the
+//! command prints for an empty period, a missing store and bad arguments.
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
-use common::Env;
+use common::{Env, assert_cli};
 use pipescope::synth::history::{self, HistoryConfig, LastRun};
 
 /// 2025-06-15T00:00:00Z: fixed so the snapshot does not move.
 const END_NS: i64 = 1_749_945_600_000_000_000;
 const NOW: &str = "2025-06-15T00:00:00Z";
 
-fn store() -> Env {
+/// The controlled history, built once for every test of this file (they only read
+/// it; the HTML test writes its report beside the store).
+fn store() -> &'static Env {
+    static STORE: OnceLock<Env> = OnceLock::new();
+    STORE.get_or_init(build_store)
+}
+
+fn build_store() -> Env {
     let mut cfg = HistoryConfig::quiet(11, END_NS);
     cfg.current_branch = "x'; DROP TABLE spans; --<script>".into();
     cfg.slow_task = Some(("build".into(), 1.6));
@@ -67,17 +76,22 @@ fn json_report_has_every_section() {
     assert_eq!(doc["gate_passed"], false);
 }
 
+/// The browser's path, installed by tests/browser/setup.sh; when it cannot be, see
+/// `common::require`.
 fn chromium() -> Option<String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/setup.sh");
-    let out = Command::new("bash").arg(script).output().ok()?;
-    if !out.status.success() {
-        eprintln!(
-            "note: chromium cannot be installed, skipping the browser test: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
-    }
-    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let found = match Command::new("bash").arg(&script).output() {
+        Ok(out) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        }
+        Ok(out) => Err(format!(
+            "{} cannot install it: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => Err(format!("cannot run bash: {e}")),
+    };
+    common::require("chromium (for the report's browser test)", found)
 }
 
 #[test]
@@ -172,4 +186,44 @@ fn html_report_renders_every_chart_in_chromium() {
     );
     let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
     assert!(size > 10_000, "screenshot is {size} bytes");
+}
+
+// What the command prints, case by case (exit code, stdout, stderr).
+
+#[test]
+fn writes_the_html_to_a_file() {
+    let env = store();
+    let html = env.arg(&env.dir.path().join("written.html"));
+    let args = [&["report", "--out", &html], WINDOW.as_slice()].concat();
+    assert_cli!("out_file", env, args);
+    let args = [
+        &["report", "--out", "/no/such/dir/r.html"],
+        WINDOW.as_slice(),
+    ]
+    .concat();
+    assert_cli!("out_unwritable", env, args);
+}
+
+#[test]
+fn an_empty_period_still_reports() {
+    let env = store();
+    let later = [
+        "--since",
+        "2d",
+        "--baseline",
+        "15d",
+        "--now",
+        "2030-01-01T00:00:00Z",
+    ];
+    let args = [&["report", "--format", "markdown"], later.as_slice()].concat();
+    assert_cli!("empty_period_markdown", env, args);
+}
+
+#[test]
+fn bad_arguments_and_no_store() {
+    let env = store();
+    assert_cli!("bad_since", env, ["report", "--since", "yesterday"]);
+    assert_cli!("bad_now", env, ["report", "--now", "tomorrow"]);
+    assert_cli!("bad_format", env, ["report", "--format", "pdf"]);
+    assert_cli!("no_store", Env::new(), ["report"]);
 }

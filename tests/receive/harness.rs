@@ -1,13 +1,15 @@
 //! Test harness for `pipescope receive`: start the real binary on loopback port 0,
 //! read the addresses it reports, stop it with SIGTERM or SIGKILL, and a minimal
-//! HTTP/1.1 client so the tests control every byte they send.
+//! HTTP/1.1 client so the tests control every byte they send. Every wait polls its
+//! condition up to a generous deadline: no test relies on how long something takes.
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -22,15 +24,33 @@ pub struct Receiver {
     pub http: String,
     pub grpc: String,
     pub stderr: Arc<Mutex<String>>,
+    pub stdout: Arc<Mutex<String>>,
+    /// The threads copying stdout and stderr: they end when the receiver exits.
+    readers: Vec<JoinHandle<()>>,
 }
 
 pub fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_pipescope"))
+    crate::common::bin()
+}
+
+/// Copies `pipe` line by line into a shared string, on a thread.
+pub fn collect(pipe: impl Read + Send + 'static) -> (Arc<Mutex<String>>, JoinHandle<()>) {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = text.clone();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            let mut all = sink.lock().unwrap();
+            all.push_str(&line);
+            all.push('\n');
+        }
+    });
+    (text, reader)
 }
 
 impl Receiver {
     /// Starts `pipescope receive` on ports chosen by the OS, waiting (at most 60 s) until
-    /// it reports both addresses.
+    /// it reports both addresses. `--flush-interval 300ms` and `--status-interval 1s`
+    /// unless `extra` sets them.
     pub fn start(data: &Path, extra: &[&str]) -> Receiver {
         Receiver::start_with_env(data, extra, &[])
     }
@@ -40,15 +60,12 @@ impl Receiver {
         let mut child = Command::new(binary())
             .args(["--data"])
             .arg(data)
-            .args([
-                "receive",
-                "--http",
-                "127.0.0.1:0",
-                "--grpc",
-                "127.0.0.1:0",
-                "--status-interval",
-                "1s",
-            ])
+            .args(["receive", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"])
+            .args(if extra.contains(&"--status-interval") {
+                &[][..]
+            } else {
+                &["--status-interval", "1s"][..]
+            })
             .args(if extra.contains(&"--flush-interval") {
                 &[][..]
             } else {
@@ -57,20 +74,13 @@ impl Receiver {
             .args(extra)
             .env_remove("PIPESCOPE_CONVENTIONS")
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("start pipescope receive");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let lines = BufReader::new(child.stderr.take().expect("stderr"));
-        let sink = stderr.clone();
-        std::thread::spawn(move || {
-            for line in lines.lines().map_while(Result::ok) {
-                let mut all = sink.lock().unwrap();
-                all.push_str(&line);
-                all.push('\n');
-            }
-        });
+        let (stderr, stderr_reader) = collect(child.stderr.take().expect("stderr"));
+        let (stdout, stdout_reader) = collect(child.stdout.take().expect("stdout"));
+        let readers = vec![stderr_reader, stdout_reader];
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let text = stderr.lock().unwrap().clone();
@@ -89,6 +99,8 @@ impl Receiver {
                     http,
                     grpc,
                     stderr,
+                    stdout,
+                    readers,
                 };
             }
             if let Ok(Some(status)) = child.try_wait() {
@@ -104,7 +116,16 @@ impl Receiver {
     }
 
     /// SIGTERM, then waits (at most 60 s) for a clean exit; returns stderr.
-    pub fn stop(mut self) -> String {
+    pub fn stop(self) -> String {
+        let (status, _, text) = self.stop_output();
+        assert!(status.success(), "receiver failed ({status}):\n{text}");
+        assert!(text.contains("stopped; receive:"), "{text}");
+        text
+    }
+
+    /// SIGTERM, then waits (at most 60 s) for the receiver to exit, whatever its exit
+    /// status; returns it with everything written to stdout and stderr.
+    pub fn stop_output(mut self) -> (ExitStatus, String, String) {
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -113,12 +134,12 @@ impl Receiver {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
-                // Let the reader thread take the last lines.
-                std::thread::sleep(Duration::from_millis(100));
-                let text = self.stderr();
-                assert!(status.success(), "receiver failed ({status}):\n{text}");
-                assert!(text.contains("stopped; receive:"), "{text}");
-                return text;
+                // The pipes close with the process: the readers then have every line.
+                for reader in self.readers.drain(..) {
+                    reader.join().expect("output reader");
+                }
+                let stdout = self.stdout.lock().unwrap().clone();
+                return (status, stdout, self.stderr());
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();

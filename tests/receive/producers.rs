@@ -3,26 +3,24 @@
 //! conftest, all installed from PyPI by tests/receive/setup.sh. Each test asserts the
 //! rows the store holds afterwards, not just that spans arrived.
 
-#[path = "receive/harness.rs"]
-mod harness;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use harness::{Receiver, rows, sql};
+use crate::harness::{self, Receiver, rows, sql};
 use serde_json::Value;
 
 fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/receive")
 }
 
-/// The venv's python (installed on first use), or None with a note when python3 is
-/// missing.
+/// The venv's python (installed on first use); when python3 is missing, see
+/// `common::require`.
 fn python() -> Option<String> {
-    if Command::new("python3").arg("--version").output().is_err() {
-        eprintln!("note: python3 is not installed; skipping the real-producer tests");
-        return None;
-    }
+    let python3 = match Command::new("python3").arg("--version").output() {
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("python3 cannot be run: {e}")),
+    };
+    crate::common::require("python3 (for the real-producer tests)", python3)?;
     let out = Command::new("bash")
         .arg(scripts().join("setup.sh"))
         .output()

@@ -2,9 +2,6 @@
 //! back-pressure, and a concurrent `pipescope ingest`. Requests are sent by a minimal
 //! HTTP client (tests/receive/harness.rs) so every byte is under the test's control.
 
-#[path = "receive/harness.rs"]
-mod harness;
-
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -12,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use harness::{Receiver, count, post, post_proto, request, sql, trace_hex};
+use crate::harness::{self, Receiver, count, post, post_proto, request, sql, trace_hex};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -393,15 +390,33 @@ fn ingest_waits_for_the_receiver_and_queries_run_meanwhile() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(2));
+    let (ingest_stderr, reader) = harness::collect(ingest.stderr.take().unwrap());
+    // The ingest says it waits for the writer lock (the receiver holds it): once it
+    // has, it must not have finished, however long it took to get there.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ingest_stderr.lock().unwrap().contains("waiting") {
+        let status = ingest.try_wait().unwrap();
+        assert!(
+            status.is_none(),
+            "ingest finished ({status:?}) without waiting for the writer lock:\n{}",
+            ingest_stderr.lock().unwrap()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "ingest never said it was waiting:\n{}",
+            ingest_stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(
         ingest.try_wait().unwrap().is_none(),
         "ingest must wait for the writer lock"
     );
     receiver.stop();
-    let out = ingest.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let status = ingest.wait().unwrap();
+    reader.join().unwrap();
+    let stderr = ingest_stderr.lock().unwrap().clone();
+    assert!(status.success(), "{stderr}");
     assert!(stderr.contains("waiting"), "{stderr}");
     assert_eq!(count(&data, "SELECT count(*) FROM spans"), 8);
 }

@@ -1,0 +1,105 @@
+//! `pipescope synth` as a user meets it: the files it writes, the same bytes for the
+//! same seed, the bench preset's size, and bad arguments. What the test preset
+//! plants is checked against the analyses in planted_truth.rs.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Env, assert_cli};
+
+/// `name size` of every file in `dir`, sorted.
+fn listing(dir: &Path) -> String {
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("read output dir")
+        .map(|entry| {
+            let entry = entry.expect("entry");
+            let size = entry.metadata().expect("metadata").len();
+            format!("{} {size}", entry.file_name().to_string_lossy())
+        })
+        .collect();
+    files.sort();
+    files.join("\n")
+}
+
+/// Every file's bytes, by name.
+fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("read output dir")
+        .map(|entry| {
+            let path = entry.expect("entry").path();
+            let name = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&path).expect("read"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn writes_the_test_history_and_what_it_planted() {
+    let env = Env::new();
+    let out = env.dir.path().join("traces");
+    let truth = env.dir.path().join("truth.json");
+    let (out_arg, truth_arg) = (env.arg(&out), env.arg(&truth));
+    let args = [
+        "synth", "--preset", "test", "--seed", "1", "--out", &out_arg, "--truth", &truth_arg,
+    ];
+    assert_cli!("test_preset", env, args);
+    insta::assert_snapshot!("test_preset_files", listing(&out));
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&truth).expect("truth")).expect("JSON");
+    let keys: Vec<&str> = truth
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    insta::assert_snapshot!("test_preset_truth_keys", keys.join("\n"));
+}
+
+#[test]
+fn the_same_seed_writes_the_same_bytes() {
+    let env = Env::new();
+    let dir = |name: &str| env.dir.path().join(name);
+    for (name, seed) in [("a", "7"), ("b", "7"), ("c", "8")] {
+        let out = env.arg(&dir(name));
+        let (code, _, stderr) =
+            env.run(&["synth", "--preset", "test", "--seed", seed, "--out", &out]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    assert!(contents(&dir("a")) == contents(&dir("b")), "seed 7 twice");
+    assert!(contents(&dir("a")) != contents(&dir("c")), "seeds 7 and 8");
+}
+
+#[test]
+fn the_bench_preset_is_sized_by_spans() {
+    let env = Env::new();
+    let out = env.arg(&env.dir.path().join("bench"));
+    let args = [
+        "synth", "--preset", "bench", "--spans", "2000", "--out", &out,
+    ];
+    assert_cli!("bench_preset", env, args);
+}
+
+#[test]
+fn bad_arguments() {
+    let env = Env::new();
+    assert_cli!("no_out", env, ["synth"]);
+    assert_cli!(
+        "bad_preset",
+        env,
+        ["synth", "--preset", "huge", "--out", "x"]
+    );
+    assert_cli!("bad_seed", env, ["synth", "--seed", "-1", "--out", "x"]);
+    let file = env.arg(&env.write("file", ""));
+    assert_cli!(
+        "out_is_a_file",
+        env,
+        ["synth", "--preset", "test", "--out", &file]
+    );
+}
