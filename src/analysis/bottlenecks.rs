@@ -199,13 +199,8 @@ mod tests {
 
     fn span(id: &str, parent: Option<&str>, role: &str, start: i64, end: i64) -> TreeSpan {
         TreeSpan {
-            span_id: id.to_string(),
-            parent_span_id: parent.map(str::to_string),
-            name: id.to_string(),
             role: Some(role.to_string()),
-            start_ns: start * 1_000_000_000,
-            end_ns: end * 1_000_000_000,
-            ..TreeSpan::default()
+            ..TreeSpan::for_test(id, parent, start * 1_000_000_000, end * 1_000_000_000)
         }
     }
 

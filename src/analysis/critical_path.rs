@@ -198,14 +198,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn span(id: &str, parent: Option<&str>, start: i64, end: i64) -> TreeSpan {
-        TreeSpan {
-            span_id: id.to_string(),
-            parent_span_id: parent.map(str::to_string),
-            name: id.to_string(),
-            start_ns: start,
-            end_ns: end,
-            ..TreeSpan::default()
-        }
+        TreeSpan::for_test(id, parent, start, end)
     }
 
     fn task(id: &str, parent: &str, start: i64, end: i64) -> TreeSpan {

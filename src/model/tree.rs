@@ -223,6 +223,19 @@ impl TreeSpan {
     pub fn duration_ns(&self) -> i64 {
         self.end_ns.saturating_sub(self.start_ns).max(0)
     }
+
+    /// A span named after its id, for the graph analyses' tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(id: &str, parent: Option<&str>, start_ns: i64, end_ns: i64) -> TreeSpan {
+        TreeSpan {
+            span_id: id.to_string(),
+            parent_span_id: parent.map(str::to_string),
+            name: id.to_string(),
+            start_ns,
+            end_ns,
+            ..TreeSpan::default()
+        }
+    }
 }
 
 /// A trace's spans with their [`Links`] built once: what the graph analyses
@@ -310,14 +323,7 @@ mod tests {
     use super::*;
 
     fn span(id: &str, parent: Option<&str>, start: i64, end: i64) -> TreeSpan {
-        TreeSpan {
-            span_id: id.to_string(),
-            parent_span_id: parent.map(str::to_string),
-            name: id.to_string(),
-            start_ns: start,
-            end_ns: end,
-            ..TreeSpan::default()
-        }
+        TreeSpan::for_test(id, parent, start, end)
     }
 
     fn ids(tree: &TraceTree, idx: impl IntoIterator<Item = usize>) -> Vec<String> {

@@ -118,17 +118,21 @@ impl Engine {
     pub async fn sql(&self, sql: &str) -> Result<QueryResult, QueryError> {
         let statements = self
             .parse(sql)
-            .map_err(|source| QueryError::Parse { source })?;
+            .map_err(|parser| QueryError::Parse { parser })?;
         let count = statements.len();
         if count == 0 {
             return Err(QueryError::Empty);
         }
         let mut last = None;
         for (i, statement) in statements.into_iter().enumerate() {
-            let failed = |source| QueryError::Statement {
-                number: i + 1,
-                count,
-                source,
+            // One statement's error is DataFusion's own; in a script, say which failed.
+            let failed = |source| match count {
+                1 => QueryError::DataFusion(source),
+                _ => QueryError::Statement {
+                    number: i + 1,
+                    count,
+                    source,
+                },
             };
             let frame = self.execute(statement).await.map_err(failed)?;
             if i + 1 < count {
@@ -316,7 +320,7 @@ mod tests {
     async fn a_syntax_error_reads_as_datafusion_reports_it() {
         let sql = "SELECT 1;\nSELEKT nothing";
         let error = bare().sql(sql).await.unwrap_err();
-        let QueryError::Parse { source } = &error else {
+        let QueryError::Parse { parser: source } = &error else {
             panic!("not a parse error: {error:?}");
         };
         let datafusion = SessionContext::new()
@@ -334,7 +338,10 @@ mod tests {
             source.to_string().replace("Line: 2", "Line: 1"),
             datafusion.to_string()
         );
-        assert_eq!(error.to_string(), "cannot parse the SQL");
+        assert_eq!(
+            error.to_string(),
+            "cannot parse the SQL: Expected: an SQL statement, found: SELEKT at Line: 2, Column: 1"
+        );
     }
 
     #[tokio::test]
@@ -355,7 +362,9 @@ mod tests {
             "{error:?}"
         );
         assert_eq!(error.to_string(), "SQL statement 2 of 3 failed");
+        // A single statement's error is DataFusion's own, not wrapped in a second one.
         let one = bare().sql("SELECT * FROM no_such_table").await.unwrap_err();
-        assert_eq!(one.to_string(), "the SQL statement failed");
+        assert!(matches!(one, QueryError::DataFusion(_)), "{one:?}");
+        assert!(one.to_string().contains("no_such_table"), "{one}");
     }
 }

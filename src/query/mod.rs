@@ -34,13 +34,14 @@ pub enum QueryError {
         query: &'static str,
         source: datafusion::error::DataFusionError,
     },
-    /// Ad hoc SQL that DataFusion's parser rejects (the cause has line and column).
-    #[error("cannot parse the SQL")]
+    /// Ad hoc SQL that DataFusion's parser rejects; the message has line and column.
+    /// The parser's error is kept but not shown as a cause: it says the same again.
+    #[error("cannot parse the SQL: {}", parser_message(parser))]
     Parse {
-        source: datafusion::error::DataFusionError,
+        parser: datafusion::error::DataFusionError,
     },
-    /// One statement of ad hoc SQL failed to plan or run.
-    #[error("{}", statement_failed(*number, *count))]
+    /// One statement of a several-statement script failed to plan or run.
+    #[error("SQL statement {number} of {count} failed")]
     Statement {
         /// 1-based position of the statement in the script.
         number: usize,
@@ -75,15 +76,19 @@ pub enum QueryError {
     },
 }
 
-fn statement_failed(number: usize, count: usize) -> String {
-    if count == 1 {
-        "the SQL statement failed".to_string()
-    } else {
-        format!("SQL statement {number} of {count} failed")
-    }
-}
-
 #[cfg(test)]
 mod named_snapshots;
 #[cfg(test)]
 mod sql_tests;
+
+/// The innermost message of a parser error, without its "sql parser error: " prefix:
+/// `Expected: an SQL statement, found: SELEKT at Line: 1, Column: 1`.
+fn parser_message(error: &datafusion::error::DataFusionError) -> String {
+    let mut innermost: &dyn std::error::Error = error;
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    let text = innermost.to_string();
+    text.strip_prefix("sql parser error: ")
+        .map_or(text.clone(), str::to_string)
+}

@@ -125,13 +125,8 @@ mod tests {
 
     fn span(id: &str, parent: Option<&str>, start: i64, end: i64, error: bool) -> TreeSpan {
         TreeSpan {
-            span_id: id.to_string(),
-            parent_span_id: parent.map(str::to_string),
-            name: id.to_string(),
-            start_ns: start,
-            end_ns: end,
             error,
-            ..TreeSpan::default()
+            ..TreeSpan::for_test(id, parent, start, end)
         }
     }
 
