@@ -29,12 +29,15 @@ pub struct JunitContext {
     pub time_ns: Option<i64>,
 }
 
+/// Looks an environment variable up (`std::env::var` in the binary, a map in tests).
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// One CI system: the variable that says a job runs on it, and how to read the rest.
 struct Provider {
     name: &'static str,
     /// Set (to anything non-empty) in every job of this system.
     marker: &'static str,
-    read: fn(&dyn Fn(&str) -> Option<String>) -> JunitContext,
+    read: fn(Lookup<'_>) -> JunitContext,
 }
 
 const PROVIDERS: [Provider; 5] = [

@@ -230,11 +230,11 @@ impl Walker<'_> {
                 }
             }
             Role::Other if parent == Some(Role::Properties) && is("property") => {
-                if let (Some(case), Some(key)) = (self.case.as_mut(), get("name")) {
-                    if case.case.properties.len() < MAX_PROPERTIES {
-                        let value = get("value").unwrap_or_default();
-                        case.case.properties.push((key, value));
-                    }
+                if let (Some(case), Some(key)) = (self.case.as_mut(), get("name"))
+                    && case.case.properties.len() < MAX_PROPERTIES
+                {
+                    let value = get("value").unwrap_or_default();
+                    case.case.properties.push((key, value));
                 }
             }
             _ => {}

@@ -222,7 +222,7 @@ impl Read for Generated {
                 b"<testsuites><testsuite name=\"big\" timestamp=\"2024-01-01T00:00:00\">".to_vec()
             } else if self.next <= self.cases {
                 let i = self.next;
-                let failure = if i % 10 == 0 {
+                let failure = if i.is_multiple_of(10) {
                     "<failure message=\"m\">trace</failure>"
                 } else {
                     ""

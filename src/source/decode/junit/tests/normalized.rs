@@ -29,7 +29,13 @@ const REPORT: &str = r#"<testsuites name="jest tests">
 #[test]
 fn roles_outcomes_and_names() {
     let spans = normalized(clean(REPORT));
-    let rows: Vec<(Option<Role>, Option<&str>, Option<&str>, Option<Outcome>)> = spans
+    type Row<'a> = (
+        Option<Role>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<Outcome>,
+    );
+    let rows: Vec<Row> = spans
         .iter()
         .map(|s| {
             (
