@@ -5,8 +5,9 @@
 use rand::Rng;
 
 use super::catalog::jenkins_suites;
+use super::generator::Gen;
 use super::pipeline_release::{dur, status};
-use super::scenario::{Gen, RunCtx, RunOut};
+use super::run::{RunCtx, RunOut};
 use super::suites::{SuiteCtx, emit_suite};
 use super::trace::{Kind, SpanStatus, TraceBuilder, attrs};
 

@@ -9,7 +9,8 @@
 use rand::Rng;
 
 use super::catalog::SuiteDef;
-use super::scenario::{Gen, RunCtx, RunOut};
+use super::generator::Gen;
+use super::run::{RunCtx, RunOut};
 use super::suites::{SuiteCtx, emit_suite};
 use super::trace::{Kind, SpanRef, SpanStatus, TraceBuilder, Val, attrs};
 

@@ -6,8 +6,9 @@
 use rand::Rng;
 
 use super::catalog::smoke_suite;
+use super::generator::Gen;
 use super::pipeline_main::S;
-use super::scenario::{Gen, RunCtx, RunOut};
+use super::run::{RunCtx, RunOut};
 use super::suites::{SuiteCtx, emit_suite};
 use super::trace::{Kind, SpanRef, SpanStatus, TraceBuilder, attrs};
 

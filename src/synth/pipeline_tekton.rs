@@ -4,8 +4,9 @@
 
 use rand::Rng;
 
+use super::generator::Gen;
 use super::pipeline_release::{dur, status};
-use super::scenario::{Gen, RunCtx, RunOut};
+use super::run::{RunCtx, RunOut};
 use super::trace::{Kind, SpanStatus, TraceBuilder, attrs};
 
 pub(crate) const TEKTON: &str = "deploy-check";

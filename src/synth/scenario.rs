@@ -8,117 +8,22 @@
 
 use std::collections::BTreeMap;
 
-use rand::rngs::SmallRng;
+use rand::Rng;
 use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
 
 use super::SynthConfig;
 use super::catalog::{self, BranchDef, Plant, SuiteDef};
+use super::generator::Gen;
 use super::pipeline_main;
 use super::pipeline_release;
-use super::suites::Exec;
+use super::run::{Run, RunCtx, RunOut};
 use super::tally::{self, PerCommit};
-use super::trace::{Attrs, Kind, SpanStatus, SynthSpan, SynthTrace, Val, hex};
+use super::trace::{Kind, SpanStatus, SynthSpan, SynthTrace, Val, hex};
 use super::truth::{TestStats, Truth};
 use super::{pipeline_jenkins, pipeline_tekton};
 
 const DAY_US: i64 = 86_400 * 1_000_000;
 const MIN_US: i64 = 60 * 1_000_000;
-/// Size of a planted huge attribute value.
-pub(crate) const HUGE_BYTES: usize = 100 * 1024;
-
-/// Mutable generator state shared by all builders: the one rng and the mess counters.
-pub(crate) struct Gen {
-    pub rng: SmallRng,
-    pub messy: bool,
-    flake_acc: BTreeMap<&'static str, f64>,
-    pub skewed: u64,
-    pub huge: u64,
-    huge_budget: u64,
-}
-
-impl Gen {
-    pub(crate) fn new(seed: u64, messy: bool) -> Self {
-        Gen {
-            rng: SmallRng::seed_from_u64(seed),
-            messy,
-            flake_acc: BTreeMap::new(),
-            skewed: 0,
-            huge: 0,
-            huge_budget: 4,
-        }
-    }
-
-    /// Whether a flaky test fails this time. An accumulator with jittered steps keeps
-    /// the realised rate close to `rate` even over few executions, while the failures
-    /// still fall irregularly.
-    pub(crate) fn flake(&mut self, test: &'static str, rate: f64) -> bool {
-        let start = self.rng.random_range(0.0..1.0);
-        let step = rate * self.rng.random_range(0.5..1.5);
-        let acc = self.flake_acc.entry(test).or_insert(start);
-        *acc += step;
-        if *acc >= 1.0 {
-            *acc -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// On messy data, gives a few failed tasks a 100 KB log tail attribute.
-    pub(crate) fn maybe_huge(&mut self, a: &mut Attrs) {
-        if !self.messy || self.huge >= self.huge_budget || !self.rng.random_bool(0.5) {
-            return;
-        }
-        let mut log = String::with_capacity(HUGE_BYTES + 128);
-        let mut line = 0u32;
-        while log.len() < HUGE_BYTES {
-            line += 1;
-            let ms = self.rng.random_range(1..900);
-            log.push_str(&format!(
-                "[{line:05}] compiling crate module_{:03} ... ok ({ms} ms)\n",
-                line % 300
-            ));
-        }
-        log.push_str("error: process didn't exit successfully (exit status: 101)\n");
-        a.push(("log.tail".into(), Val::Str(log)));
-        self.huge += 1;
-    }
-}
-
-/// Everything one pipeline builder needs to know about the run it builds.
-pub(crate) struct RunCtx<'a> {
-    pub branch: &'a str,
-    pub commit: &'a str,
-    pub attempt: u32,
-    pub run_id: i64,
-    pub start_us: i64,
-    /// Root of the previous attempt (the re-run's root links to it).
-    pub prev_root: Option<([u8; 16], [u8; 8])>,
-    /// Probability that a non-test task fails in this run.
-    pub task_fail: f64,
-    pub forced_pass: &'a [&'static str],
-    pub broken: &'a [&'static str],
-}
-
-/// One built run attempt.
-pub(crate) struct RunOut {
-    pub root_span: [u8; 8],
-    pub trace: SynthTrace,
-    pub pipeline: &'static str,
-    pub failed: bool,
-    pub execs: Vec<Exec>,
-}
-
-/// A generated trace with the facts the Truth is computed from.
-pub(crate) struct Run {
-    pub trace: SynthTrace,
-    pub branch: String,
-    pub pipeline: &'static str,
-    pub failed: bool,
-    pub attempt: u32,
-}
-
 struct BranchState {
     events: usize,
     commit: String,

@@ -8,7 +8,7 @@
 use rand::Rng;
 
 use super::catalog::{ChildDef, ChildKind, Convention, Plant, SuiteDef, TestDef};
-use super::scenario::Gen;
+use super::generator::Gen;
 use super::trace::{Kind, SpanRef, SpanStatus, TraceBuilder, Val, attrs};
 use super::truth::Cause;
 

@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::catalog::{self, BranchDef, Convention, Plant, SuiteDef};
+use super::generator::Gen;
 use super::pipeline_main;
-use super::scenario::{Gen, Run};
+use super::run::Run;
 use super::suites::Exec;
 use super::truth::{Cause, PlantedFlaky, TestStats, Truth};
 
