@@ -14,9 +14,16 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            let mut said = error.to_string();
+            eprintln!("error: {said}");
             for cause in error.chain().skip(1) {
-                eprintln!("  Cause: {cause}");
+                // DataFusion (and some wrappers) repeat their message in their source:
+                // a cause already said adds nothing.
+                let cause = cause.to_string();
+                if !said.contains(&cause) {
+                    eprintln!("  Cause: {cause}");
+                    said = cause;
+                }
             }
             ExitCode::from(2)
         }
