@@ -4,21 +4,12 @@
 
 mod common;
 
-use common::{Env, assert_cli, otlp_line};
+use common::{Env, assert_cli, store_with_runs};
 use serde_json::Value;
 
 #[test]
 fn output_formats_carry_the_same_rows() {
-    let env = Env::new();
-    let path = env.write(
-        "runs.jsonl",
-        &format!(
-            "{}\n{}\n",
-            otlp_line(1, "main", "pass"),
-            otlp_line(2, "a|b<i>", "fail")
-        ),
-    );
-    assert_eq!(env.ingest(&[&path]).0, 0);
+    let env = store_with_runs(&[("main", "pass"), ("a|b<i>", "fail")]);
 
     let (_, json, _) = env.run(&["failures", "--format", "json"]);
     let doc: Value = serde_json::from_str(&json).expect("json");
@@ -52,16 +43,7 @@ fn output_formats_carry_the_same_rows() {
 
 #[test]
 fn filters_narrow_the_analyses() {
-    let env = Env::new();
-    let path = env.write(
-        "runs.jsonl",
-        &format!(
-            "{}\n{}\n",
-            otlp_line(1, "main", "pass"),
-            otlp_line(2, "dev", "fail")
-        ),
-    );
-    env.ingest(&[&path]);
+    let env = store_with_runs(&[("main", "pass"), ("dev", "fail")]);
     let rows = env.rows(&["failures", "--branch", "dev"]);
     assert_eq!(
         rows,

@@ -3,20 +3,11 @@
 
 mod common;
 
-use common::{Env, assert_cli, otlp_line};
+use common::{Env, assert_cli, store_with_runs};
 
 #[test]
 fn sql_reads_a_file_and_the_shared_views() {
-    let env = Env::new();
-    let path = env.write(
-        "runs.jsonl",
-        &format!(
-            "{}\n{}\n",
-            otlp_line(1, "main", "pass"),
-            otlp_line(2, "main", "fail")
-        ),
-    );
-    env.ingest(&[&path]);
+    let env = store_with_runs(&[("main", "pass"), ("main", "fail")]);
     let query = env.write(
         "q.sql",
         "-- runs per branch\nSELECT branch, COUNT(*) AS runs FROM pipeline_runs GROUP BY branch;",

@@ -238,6 +238,21 @@ pub(crate) use assert_cli;
 /// One OTLP/JSON line holding one CI pipeline span on `branch` and a test below it
 /// (`test_login`, `test_status` `pass` or `fail`; the pipeline fails with the test),
 /// on 2025-06-15.
+/// A store holding one small run per `(branch, test status)`, trace ids 1, 2, …
+/// (see [`otlp_line`]); panics if the ingest fails.
+pub fn store_with_runs(runs: &[(&str, &str)]) -> Env {
+    let env = Env::new();
+    let lines: String = runs
+        .iter()
+        .zip(1..)
+        .map(|(&(branch, status), trace)| otlp_line(trace, branch, status) + "\n")
+        .collect();
+    let path = env.write("runs.jsonl", &lines);
+    let (code, stderr) = env.ingest(&[&path]);
+    assert_eq!(code, 0, "ingest failed: {stderr}");
+    env
+}
+
 pub fn otlp_line(trace: u32, branch: &str, test_status: &str) -> String {
     let trace_id = format!("{trace:032x}");
     serde_json::json!({"resourceSpans": [{
