@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::critical_path::{critical_path, rollup};
-use super::stats::{mean, percentile};
+use super::stats::{mean, percentile, round3};
 use crate::model::tree::{TraceTree, TreeSpan};
 use crate::query::load::{self, LoadedTrace};
 use crate::query::{Engine, QueryError};
@@ -164,12 +164,12 @@ pub fn bottlenecks<K: UnitKey>(traces: &[LoadedTrace]) -> Vec<BottleneckRow<K>> 
                 pipeline,
                 unit: K::new(label),
                 runs: acc.durations_s.len() as u64,
-                p50_s: round(percentile(&acc.durations_s, 50.0)),
-                p95_s: round(percentile(&acc.durations_s, 95.0)),
-                mean_s: round(mean(&acc.durations_s)),
-                total_s: round(acc.durations_s.iter().sum()),
-                critical_path_s: round(critical_s),
-                critical_path_share: round(share),
+                p50_s: round3(percentile(&acc.durations_s, 50.0)),
+                p95_s: round3(percentile(&acc.durations_s, 95.0)),
+                mean_s: round3(mean(&acc.durations_s)),
+                total_s: round3(acc.durations_s.iter().sum()),
+                critical_path_s: round3(critical_s),
+                critical_path_share: round3(share),
             }
         })
         .collect()
@@ -186,10 +186,6 @@ fn pipeline_root(tree: &TraceTree) -> Option<usize> {
         .copied()
         .find(|&i| tree.parent(i).is_none())
         .or_else(|| pipelines.first().copied())
-}
-
-fn round(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::analysis::critical_path::critical_spans;
 use crate::analysis::failures::{self, Bucket, ByBranch};
 use crate::analysis::flaky;
 use crate::analysis::gate::{GateConfig, GateReport, RunMeasures, measure};
-use crate::analysis::stats::percentile;
+use crate::analysis::stats::{percentile, round3};
 use crate::query::{Engine, Filters, NamedQuery, QueryError, load, rows::records};
 use crate::store::Store;
 
@@ -88,8 +88,8 @@ fn headline(m: &RunMeasures) -> Headline {
     Headline {
         runs: m.pipeline_runs.runs,
         failed_runs: m.pipeline_runs.failed,
-        failure_rate: round(m.pipeline_runs.rate()),
-        p50_pipeline_s: if p50.is_nan() { 0.0 } else { round(p50) },
+        failure_rate: round3(m.pipeline_runs.rate()),
+        p50_pipeline_s: if p50.is_nan() { 0.0 } else { round3(p50) },
         flaky_tests: m.flaky.len() as u64,
     }
 }
@@ -136,7 +136,7 @@ pub async fn gather(
             m.tests
                 .get(test)
                 .filter(|c| c.runs > 0)
-                .map(|c| round(c.rate()))
+                .map(|c| round3(c.rate()))
         };
         flaky_list.push(FlakyTest {
             test: test.to_string(),
@@ -257,7 +257,7 @@ async fn task_series(engine: &Engine) -> Result<Vec<Series>, QueryError> {
                 .map(|(day, values)| {
                     let mut v = values.clone();
                     v.sort_by(f64::total_cmp);
-                    (day.clone(), round(percentile(&v, pct)))
+                    (day.clone(), round3(percentile(&v, pct)))
                 })
                 .collect();
             series.push(Series {
@@ -312,14 +312,10 @@ async fn critical(engine: &Engine) -> Result<Option<(String, Vec<Bar>)>, QueryEr
                     .unwrap_or_else(|| s.name.clone()),
                 role: s.role.clone().unwrap_or_default(),
                 depth: depth_of(i),
-                start_s: round((s.start_ns - t0) as f64 / 1e9),
-                end_s: round((s.end_ns - t0) as f64 / 1e9),
+                start_s: round3((s.start_ns - t0) as f64 / 1e9),
+                end_s: round3((s.end_ns - t0) as f64 / 1e9),
             }
         })
         .collect();
     Ok(Some((trace.trace_id.clone(), bars)))
-}
-
-fn round(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }

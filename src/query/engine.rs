@@ -269,7 +269,7 @@ mod tests {
 
     async fn rows(sql: &str) -> Vec<Value> {
         let result = bare().sql(sql).await.unwrap();
-        Rows::from_batches(&result.schema, &result.batches).objects()
+        Rows::from_result(&result).objects()
     }
 
     fn count(sql: &str) -> usize {

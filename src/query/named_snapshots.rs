@@ -315,7 +315,7 @@ async fn render(engine: &Engine, case: Case) -> String {
         .run(case.query, case.params)
         .await
         .unwrap_or_else(|e| panic!("{}: {e:?}", case.snapshot));
-    let rows = Rows::from_batches(&result.schema, &result.batches);
+    let rows = Rows::from_result(&result);
     let mut lines: Vec<String> = rows.objects().iter().map(Value::to_string).collect();
     if !case.ordered {
         lines.sort();

@@ -106,17 +106,6 @@ impl Rows {
                 .collect(),
         }
     }
-
-    /// Drops a column (e.g. `bucket` when no bucketing was asked for).
-    pub fn without_column(mut self, name: &str) -> Rows {
-        if let Some(i) = self.columns.iter().position(|c| c == name) {
-            self.columns.remove(i);
-            for row in &mut self.rows {
-                row.remove(i);
-            }
-        }
-        self
-    }
 }
 
 fn column_values(array: &ArrayRef) -> Vec<Value> {

@@ -91,7 +91,7 @@ pub(super) async fn store_with(spans: &[Span]) -> (tempfile::TempDir, Engine) {
 
 async fn rows(engine: &Engine, query: NamedQuery, params: Vec<(&str, ScalarValue)>) -> Vec<Value> {
     let result = engine.run(query, params).await.unwrap();
-    Rows::from_batches(&result.schema, &result.batches).objects()
+    Rows::from_result(&result).objects()
 }
 
 fn history() -> Vec<Span> {
@@ -294,7 +294,7 @@ async fn writing_the_same_spans_twice_stores_them_once() {
     }
     let engine = Engine::open(&store, &Filters::default()).await.unwrap();
     let count = engine.sql("SELECT COUNT(*) AS n FROM spans").await.unwrap();
-    let n = Rows::from_batches(&count.schema, &count.batches).objects();
+    let n = Rows::from_result(&count).objects();
     assert_eq!(n[0]["n"], json!(history().len()));
 }
 
@@ -338,7 +338,7 @@ async fn facts_learned_later_complete_spans_stored_earlier() {
         .sql("SELECT role, branch, \"commit\" FROM spans ORDER BY role")
         .await
         .unwrap();
-    let rows = Rows::from_batches(&result.schema, &result.batches).objects();
+    let rows = Rows::from_result(&result).objects();
     assert_eq!(
         rows,
         vec![

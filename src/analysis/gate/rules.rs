@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use super::config::GateConfig;
 use super::measures::{Counts, RunMeasures, Subject};
-use crate::analysis::stats::{fisher_exact, mann_whitney_u, percentile};
+use crate::analysis::stats::{fisher_exact, mann_whitney_u, percentile, round3};
 
 /// One rule checked on one subject that failed it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -157,20 +157,20 @@ fn duration_rule(
             violations.push(Violation {
                 rule,
                 subject: subject.clone(),
-                baseline: json!(round(b)),
-                current: json!(round(c)),
+                baseline: json!(round3(b)),
+                current: json!(round3(c)),
                 threshold: json!(threshold),
                 statistics: json!({
                     "unit": "s",
                     "percentile": pct,
-                    "relative_change": round(change),
-                    "absolute_change_s": round(c - b),
+                    "relative_change": round3(change),
+                    "absolute_change_s": round3(c - b),
                     "baseline_runs": base.len(),
                     "current_runs": cur.len(),
-                    "baseline_p50_s": round(percentile(base, 50.0)),
-                    "baseline_p95_s": round(percentile(base, 95.0)),
-                    "current_p50_s": round(percentile(cur, 50.0)),
-                    "current_p95_s": round(percentile(cur, 95.0)),
+                    "baseline_p50_s": round3(percentile(base, 50.0)),
+                    "baseline_p95_s": round3(percentile(base, 95.0)),
+                    "current_p50_s": round3(percentile(cur, 50.0)),
+                    "current_p95_s": round3(percentile(cur, 95.0)),
                     "test": test,
                     "p_value": p_value,
                     "significance": config.significance,
@@ -220,12 +220,12 @@ fn failure_rate_rule(
             violations.push(Violation {
                 rule: "failure_rate",
                 subject: subject.clone(),
-                baseline: json!(round(base.rate())),
-                current: json!(round(cur.rate())),
+                baseline: json!(round3(base.rate())),
+                current: json!(round3(cur.rate())),
                 threshold: json!(threshold),
                 statistics: json!({
                     "unit": "failure_rate",
-                    "increase_pp": round(increase_pp),
+                    "increase_pp": round3(increase_pp),
                     "baseline_runs": base.runs,
                     "baseline_failed": base.failed,
                     "current_runs": cur.runs,
@@ -331,8 +331,4 @@ fn run_counts(base: Counts, cur: Counts) -> Value {
         "current_runs": cur.runs,
         "current_failed": cur.failed,
     })
-}
-
-fn round(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
