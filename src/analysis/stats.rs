@@ -7,16 +7,16 @@
 //! Results match SciPy's conventions (`numpy.percentile` "linear", `mannwhitneyu`
 //! "auto", `fisher_exact` two-sided) so numbers can be cross-checked there.
 
-/// The `p`-th percentile (`p` in 0..=100, clamped) of an ascending-sorted slice, by
-/// linear interpolation between closest ranks: rank `r = p/100 * (n - 1)`, result
-/// `x[floor r] + (r - floor r) * (x[ceil r] - x[floor r])` (NumPy's default "linear"
-/// method, so the 50th percentile of an even-sized slice is the mean of the middle two).
-/// NaN for an empty slice. The slice must be sorted; this is not checked.
 /// Rounds to 3 decimals: how durations (s), rates and shares are reported.
 pub fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+/// The `p`-th percentile (`p` in 0..=100, clamped) of an ascending-sorted slice, by
+/// linear interpolation between closest ranks: rank `r = p/100 * (n - 1)`, result
+/// `x[floor r] + (r - floor r) * (x[ceil r] - x[floor r])` (NumPy's default "linear"
+/// method, so the 50th percentile of an even-sized slice is the mean of the middle two).
+/// NaN for an empty slice. The slice must be sorted; this is not checked.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;

@@ -235,9 +235,6 @@ macro_rules! assert_cli {
 }
 pub(crate) use assert_cli;
 
-/// One OTLP/JSON line holding one CI pipeline span on `branch` and a test below it
-/// (`test_login`, `test_status` `pass` or `fail`; the pipeline fails with the test),
-/// on 2025-06-15.
 /// A store holding one small run per `(branch, test status)`, trace ids 1, 2, …
 /// (see [`otlp_line`]); panics if the ingest fails.
 pub fn store_with_runs(runs: &[(&str, &str)]) -> Env {
@@ -253,6 +250,9 @@ pub fn store_with_runs(runs: &[(&str, &str)]) -> Env {
     env
 }
 
+/// One OTLP/JSON line holding one CI pipeline span on `branch` and a test below it
+/// (`test_login`, `test_status` `pass` or `fail`; the pipeline fails with the test),
+/// on 2025-06-15.
 pub fn otlp_line(trace: u32, branch: &str, test_status: &str) -> String {
     let trace_id = format!("{trace:032x}");
     serde_json::json!({"resourceSpans": [{
