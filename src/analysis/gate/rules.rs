@@ -461,3 +461,102 @@ fn run_counts(base: Counts, cur: Counts) -> Value {
         "current_failed": cur.failed,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject(kind: &str, name: &str) -> Subject {
+        Subject {
+            kind: kind.into(),
+            pipeline: "ci".into(),
+            name: name.into(),
+        }
+    }
+
+    /// `n` samples around `centre`, distinct and evenly spread (±5 %).
+    fn samples(centre: f64, n: usize, offset: f64) -> Vec<f64> {
+        let mut v: Vec<f64> = (0..n)
+            .map(|i| centre * (0.95 + 0.1 * (i as f64 + offset) / n as f64))
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    }
+
+    /// 200 unchanged tests and a task `build` slowed by `factor`; `build` and `lint`
+    /// also counted as failing or not.
+    fn sets(factor: f64) -> (RunMeasures, RunMeasures) {
+        let (mut base, mut cur) = (RunMeasures::default(), RunMeasures::default());
+        for i in 0..200 {
+            let s = subject("test", &format!("t{i}"));
+            base.durations.insert(s.clone(), samples(10.0, 20, 0.25));
+            cur.durations.insert(s, samples(10.0, 10, 0.5));
+        }
+        let build = subject("task", "build");
+        base.durations.insert(build.clone(), samples(60.0, 20, 0.0));
+        cur.durations
+            .insert(build.clone(), samples(60.0 * factor, 10, 0.0));
+        let never = Counts {
+            runs: 20,
+            failed: 0,
+        };
+        base.failures.insert(build.clone(), never);
+        cur.failures.insert(
+            build,
+            Counts {
+                runs: 10,
+                failed: 0,
+            },
+        );
+        (base, cur)
+    }
+
+    #[test]
+    fn one_family_for_both_duration_rules_without_untestable_failure_counts() {
+        let (base, cur) = sets(1.5);
+        let e = evaluate(&base, &cur, &GateConfig::default());
+        // 201 duration subjects, one test each for p50 and p95; the task that never
+        // failed is a failure-rate test that cannot reach any level.
+        assert_eq!((e.family.hypotheses, e.family.tested), (202, 201));
+        assert_eq!(e.family.untestable, 1);
+        let rules: Vec<(&str, &str)> = e
+            .violations
+            .iter()
+            .map(|v| (v.rule, v.subject.name.as_str()))
+            .collect();
+        assert_eq!(
+            rules,
+            [("duration_p50", "build"), ("duration_p95", "build")]
+        );
+        let stats = &e.violations[0].statistics;
+        let (p, adjusted) = (
+            stats["p_value"].as_f64().unwrap(),
+            stats["adjusted_p_value"].as_f64().unwrap(),
+        );
+        assert!((adjusted - 201.0 * p).abs() < 1e-12 * adjusted, "{stats}");
+        assert_eq!(stats["family_size"], 201);
+    }
+
+    #[test]
+    fn a_p_value_significant_alone_is_not_among_hundreds() {
+        // A +30 % p50 change with p around 1e-3: enough per subject at 0.01, not once
+        // corrected for 201 subjects.
+        let (base, mut cur) = sets(1.0);
+        let t = subject("test", "t0");
+        let mut shifted = samples(10.0, 10, 0.5);
+        shifted[..3].iter_mut().for_each(|x| *x *= 1.03);
+        shifted[3..].iter_mut().for_each(|x| *x *= 1.35);
+        cur.durations.insert(t.clone(), shifted.clone());
+        let p = mann_whitney_greater(&shifted, &base.durations[&t]).p;
+        assert!(p > 1e-4 && p < 0.01, "p = {p}");
+        let e = evaluate(&base, &cur, &GateConfig::default());
+        assert!(e.violations.is_empty(), "{:?}", e.violations);
+        // With the duration rules off, their tests leave the family too.
+        let config = GateConfig {
+            disable: vec!["duration_p50".into(), "duration_p95".into()],
+            ..GateConfig::default()
+        };
+        let e = evaluate(&base, &cur, &config);
+        assert_eq!((e.family.hypotheses, e.family.tested), (1, 0));
+    }
+}
