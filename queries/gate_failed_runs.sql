@@ -8,6 +8,13 @@ WITH failed_runs AS (
     WHERE role = 'pipeline'
     GROUP BY trace_id
     HAVING BOOL_OR(outcome IN ('fail', 'error', 'timeout', 'cancel'))
+    UNION
+    -- Runs without a pipeline span (run_traces): failed when a task did not succeed.
+    SELECT r.trace_id
+    FROM run_traces r
+    JOIN spans t ON t.trace_id = r.trace_id
+    WHERE NOT r.has_pipeline_span
+        AND t.role = 'task' AND t.outcome IN ('fail', 'error', 'timeout', 'cancel')
 )
 SELECT
     s.trace_id,

@@ -1,6 +1,8 @@
--- The spans of every pipeline run (traces with a pipeline span), for the critical
--- path analysis in Rust. Attributes are left out: the walk does not need them.
+-- The spans of every pipeline run (see run_traces in views.sql), for the critical path
+-- analysis in Rust, keyed by the run: a run without a pipeline span may span several
+-- traces. Attributes are left out: the walk does not need them.
 SELECT
+    arrow_cast(r.run_key, 'Utf8') AS run_key,
     s.trace_id,
     s.span_id,
     s.parent_span_id,
@@ -14,4 +16,4 @@ SELECT
     s.test,
     s.outcome
 FROM spans s
-WHERE s.trace_id IN (SELECT trace_id FROM spans WHERE role = 'pipeline');
+JOIN run_traces r ON s.trace_id = r.trace_id;

@@ -62,24 +62,72 @@ SELECT
 FROM test_spans
 WHERE test IS NOT NULL AND outcome IN ('pass', 'fail', 'error');
 
--- One row per pipeline run: a trace with a pipeline span. Every attempt is its own
--- trace, so every attempt is a run. A run failed when its pipeline span's outcome is
--- fail, error or timeout; cancelled runs count as runs but not as failures.
-CREATE VIEW pipeline_runs AS
+-- Which pipeline run each CI trace belongs to. A trace with a pipeline span is a run of
+-- its own (every attempt is its own trace, so every attempt is a run). Many emitters
+-- have no pipeline span — Tekton-style task scripts export each task as a process of
+-- its own, tied together only by a run id (`pipeline.run`, `ci.pipeline.id`, …): their
+-- traces belong to the run their pipeline, run id and attempt name, however many
+-- traces it took.
+--   run_key             the trace id of a run with a pipeline span, else
+--                       'run:<pipeline>:<run id>#<attempt>'
+--   has_pipeline_span   whether the run is the first kind
+CREATE VIEW run_traces AS
 SELECT
     trace_id,
-    MAX(pipeline) AS pipeline,
-    MAX(run_id) AS run_id,
-    MAX(attempt) AS attempt,
-    MAX(branch) AS branch,
-    MAX("commit") AS "commit",
-    MAX(repo) AS repo,
-    MIN(start_time) AS start_time,
-    MAX(duration_ns) AS duration_ns,
-    BOOL_OR(outcome IN ('fail', 'error', 'timeout')) AS failed
+    BOOL_OR(role = 'pipeline') AS has_pipeline_span,
+    CASE
+        WHEN BOOL_OR(role = 'pipeline') THEN trace_id
+        ELSE 'run:' || COALESCE(MAX(pipeline), '') || ':' || COALESCE(MAX(run_id), trace_id)
+            || '#' || CAST(COALESCE(MAX(attempt), 1) AS VARCHAR)
+    END AS run_key
 FROM spans
-WHERE role = 'pipeline'
+WHERE role IN ('pipeline', 'task', 'step')
 GROUP BY trace_id;
+
+-- One row per pipeline run (see run_traces). Its start and duration are its pipeline
+-- span's, or, without one, from its first span's start to its last span's end across
+-- all its traces. A run failed when its pipeline span's outcome is fail, error or
+-- timeout, or, without one, when one of its tasks failed (a task fails with a failed
+-- step, see model/normalize); cancelled runs count as runs but not as failures.
+CREATE VIEW pipeline_runs AS
+WITH per_run AS (
+    SELECT
+        r.run_key,
+        BOOL_OR(r.has_pipeline_span) AS has_pipeline_span,
+        MIN(s.trace_id) AS trace_id,
+        MAX(s.pipeline) AS pipeline,
+        MAX(s.run_id) AS run_id,
+        MAX(s.attempt) AS attempt,
+        MAX(s.branch) AS branch,
+        MAX(s."commit") AS "commit",
+        MAX(s.repo) AS repo,
+        MIN(CASE WHEN s.role = 'pipeline' THEN s.start_time END) AS pipeline_start,
+        MAX(CASE WHEN s.role = 'pipeline' THEN s.duration_ns END) AS pipeline_duration_ns,
+        MIN(s.start_time) AS first_start,
+        MAX(s.end_time) AS last_end,
+        BOOL_OR(s.role = 'pipeline' AND s.outcome IN ('fail', 'error', 'timeout')) AS pipeline_failed,
+        BOOL_OR(s.role = 'task' AND s.outcome IN ('fail', 'error', 'timeout')) AS task_failed
+    FROM spans s
+    JOIN run_traces r ON s.trace_id = r.trace_id
+    WHERE s.role IN ('pipeline', 'stage', 'task', 'step')
+    GROUP BY r.run_key
+)
+SELECT
+    run_key,
+    trace_id,
+    pipeline,
+    run_id,
+    attempt,
+    branch,
+    "commit",
+    repo,
+    COALESCE(pipeline_start, first_start) AS start_time,
+    COALESCE(
+        pipeline_duration_ns,
+        CAST(last_end AS BIGINT) - CAST(first_start AS BIGINT)
+    ) AS duration_ns,
+    CASE WHEN has_pipeline_span THEN pipeline_failed ELSE task_failed END AS failed
+FROM per_run;
 
 -- One row per task execution with a result.
 CREATE VIEW task_runs AS

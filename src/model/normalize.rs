@@ -18,6 +18,9 @@
 //! - a GitLab job that failed with `gitlab.job.allow_failure=true` keeps outcome `fail`:
 //!   the job did fail, the span table has no "tolerated" value, and the pipeline's own
 //!   result already says whether the failure mattered (the attribute stays queryable);
+//! - a task with no result of its own fails when one of its steps failed, a pipeline
+//!   when one of its tasks did (Tekton-style scripts mark only the failing command);
+//!   a child allowed to fail (`allow_failure` row) does not count;
 //! - test retries get no column: analyses order executions within a run;
 //! - values are data: trimmed, `refs/heads/` stripped from branches, nothing else.
 

@@ -93,6 +93,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Fail, error or timeout: what counts as a failed run, task or step.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::Fail | Outcome::Error | Outcome::Timeout)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Pass => "pass",

@@ -255,6 +255,46 @@ impl TraceTree {
         TraceTree { spans, links }
     }
 
+    /// The tree of one pipeline run. A run without a pipeline span (Tekton-style task
+    /// scripts: each task its own trace, tied by a run id) gets one, so the analyses
+    /// walk it like any other run: a synthetic `pipeline` span, from the first span's
+    /// start to the last span's end, parent of every task and of every other root (and
+    /// orphan) of the run. Tasks hang from it directly: scripts that chain tasks through
+    /// a traceparent file put each task below the previous one, which ended before it
+    /// started, but they are steps of one pipeline, not of each other.
+    pub fn for_run(spans: Vec<TreeSpan>, run_key: &str) -> TraceTree {
+        let tree = TraceTree::new(spans);
+        let has_pipeline = tree
+            .spans
+            .iter()
+            .any(|s| s.role.as_deref() == Some("pipeline"));
+        if has_pipeline || tree.spans.is_empty() {
+            return tree;
+        }
+        let root_id = format!("{run_key}/pipeline");
+        let mut is_root = vec![false; tree.spans.len()];
+        for &r in tree.links.roots() {
+            is_root[r] = true;
+        }
+        let mut spans = tree.spans;
+        for (span, root) in spans.iter_mut().zip(is_root) {
+            if root || span.role.as_deref() == Some("task") {
+                span.parent_span_id = Some(root_id.clone());
+            }
+        }
+        let start_ns = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
+        let end_ns = spans.iter().map(|s| s.end_ns).max().unwrap_or(start_ns);
+        spans.push(TreeSpan {
+            span_id: root_id,
+            name: run_key.to_string(),
+            start_ns,
+            end_ns,
+            role: Some("pipeline".into()),
+            ..TreeSpan::default()
+        });
+        TraceTree::new(spans)
+    }
+
     /// Number of spans.
     pub fn len(&self) -> usize {
         self.spans.len()
@@ -273,6 +313,11 @@ impl TraceTree {
     /// All spans, in the order given to [`TraceTree::new`].
     pub fn spans(&self) -> &[TreeSpan] {
         &self.spans
+    }
+
+    /// The spans back, for a caller that rebuilds the tree ([`TraceTree::for_run`]).
+    pub fn into_spans(self) -> Vec<TreeSpan> {
+        self.spans
     }
 
     /// The repaired links, shared with the normaliser's view of a trace.

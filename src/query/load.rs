@@ -9,19 +9,27 @@ use datafusion::common::ScalarValue;
 use super::{Engine, NamedQuery, QueryError};
 use crate::model::tree::{TraceTree, TreeSpan};
 
-/// One trace, ready to walk.
+/// One trace (or, from [`pipeline_traces`], one pipeline run), ready to walk.
 pub struct LoadedTrace {
+    /// The trace id; for a pipeline run its `run_key` (`run_traces` in views.sql), which
+    /// is the trace id of a run with a pipeline span.
     pub trace_id: String,
     /// The pipeline name (propagated to every span at ingest).
     pub pipeline: Option<String>,
     pub tree: TraceTree,
 }
 
-/// Every pipeline run's spans, without attributes.
+/// Every pipeline run's spans, without attributes, one tree per run: a run without a
+/// pipeline span gets a synthetic one over all its traces ([`TraceTree::for_run`]).
 pub async fn pipeline_traces(engine: &Engine) -> Result<Vec<LoadedTrace>, QueryError> {
     let query = NamedQuery::PipelineSpans;
     let result = engine.run(query, vec![]).await?;
-    group(query, &result.batches)
+    let mut runs = group(query, &result.batches, "run_key")?;
+    for run in &mut runs {
+        let spans = std::mem::replace(&mut run.tree, TraceTree::new(Vec::new()));
+        run.tree = TraceTree::for_run(spans.into_spans(), &run.trace_id);
+    }
+    Ok(runs)
 }
 
 /// Every trace that holds an execution of `test` (any test when `None`), with attributes.
@@ -35,7 +43,7 @@ pub async fn test_traces(
     ];
     let query = NamedQuery::TraceSpans;
     let result = engine.run(query, params).await?;
-    group(query, &result.batches)
+    group(query, &result.batches, "trace_id")
 }
 
 /// A column of `batch` by name, failing with the query's name and what it has instead.
@@ -69,7 +77,12 @@ fn wrong_type(
     }
 }
 
-fn group(query: NamedQuery, batches: &[RecordBatch]) -> Result<Vec<LoadedTrace>, QueryError> {
+/// The rows of `batches` as trees, one per distinct value of the `key` column.
+fn group(
+    query: NamedQuery,
+    batches: &[RecordBatch],
+    key: &str,
+) -> Result<Vec<LoadedTrace>, QueryError> {
     let mut traces: HashMap<String, (Option<String>, Vec<TreeSpan>)> = HashMap::new();
     for batch in batches {
         let text = |name: &str| -> Result<&StringArray, QueryError> {
@@ -82,8 +95,8 @@ fn group(query: NamedQuery, batches: &[RecordBatch]) -> Result<Vec<LoadedTrace>,
             c.as_primitive_opt::<TimestampNanosecondType>()
                 .ok_or_else(|| wrong_type(query, name, "Timestamp(ns)", c))
         };
-        let (trace_id, span_id, parent, name) = (
-            text("trace_id")?,
+        let (key, span_id, parent, name) = (
+            text(key)?,
             text("span_id")?,
             text("parent_span_id")?,
             text("name")?,
@@ -116,7 +129,7 @@ fn group(query: NamedQuery, batches: &[RecordBatch]) -> Result<Vec<LoadedTrace>,
                 attributes: attributes.map(|m| map_pairs(m, i)).unwrap_or_default(),
             };
             let entry = traces
-                .entry(trace_id.value(i).to_string())
+                .entry(key.value(i).to_string())
                 .or_insert_with(|| (None, Vec::new()));
             if entry.0.is_none() {
                 entry.0 = opt(pipeline, i);

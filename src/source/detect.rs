@@ -16,7 +16,7 @@ pub fn detect(prefix: &[u8]) -> Option<Format> {
     let start = body.iter().position(|b| !b.is_ascii_whitespace());
     match start.map(|i| (body[i], &body[i..])) {
         Some((b'{' | b'[', json)) => detect_json(json),
-        _ if is_proto_frame(prefix) => Some(Format::OtlpProto),
+        _ if is_proto_frame(prefix) || is_proto_message(prefix) => Some(Format::OtlpProto),
         _ => None,
     }
 }
@@ -104,6 +104,17 @@ fn is_proto_frame(prefix: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// One unframed OTLP message (a saved OTLP/HTTP body): the `resource_spans` tag, a
+/// varint length, then a `ResourceSpans` whose first field is `resource` (0x0A) or
+/// `scope_spans` (0x12).
+fn is_proto_message(prefix: &[u8]) -> bool {
+    if prefix.first() != Some(&0x0A) {
+        return false;
+    }
+    let varint = prefix[1..].iter().take(10).position(|b| b & 0x80 == 0);
+    varint.is_some_and(|n| matches!(prefix.get(2 + n), Some(0x0A | 0x12)))
 }
 
 #[cfg(test)]

@@ -294,17 +294,57 @@ pub(super) fn assign(
     for i in 0..n {
         out[i].outcome = out[i].role.map(|r| outcome(r, &spans[i], &facts[i]));
     }
+    inherit_failures(spans, facts, tree, &mut out);
     out
+}
+
+/// A task with no result of its own (no result attribute, status not error) fails when
+/// one of its steps failed, and a pipeline likewise when one of its tasks did: Tekton-
+/// style task scripts mark only the failing command. A child that was allowed to fail
+/// (`allow_failure` row, e.g. `gitlab.job.allow_failure=true`) does not count.
+fn inherit_failures(spans: &[Span], facts: &[SpanFacts], tree: &Links, out: &mut [Assigned]) {
+    for (child_role, parent_role) in [(Role::Step, Role::Task), (Role::Task, Role::Pipeline)] {
+        let failed_children: Vec<usize> = (0..out.len())
+            .filter(|&i| out[i].role == Some(child_role))
+            .filter(|&i| out[i].outcome.is_some_and(Outcome::is_failure))
+            .filter(|&i| !allowed_to_fail(&spans[i], &facts[i]))
+            .collect();
+        for child in failed_children {
+            let mut up = tree.parent(child);
+            while let Some(p) = up {
+                if out[p].role == Some(parent_role) {
+                    if !has_own_result(parent_role, &spans[p], &facts[p]) {
+                        out[p].outcome = Some(Outcome::Fail);
+                    }
+                    break;
+                }
+                up = tree.parent(p);
+            }
+        }
+    }
+}
+
+fn allowed_to_fail(span: &Span, f: &SpanFacts) -> bool {
+    f.value(Group::AllowFailure, span)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// Whether the span says how it ended: a result attribute for its role, or an error.
+fn has_own_result(role: Role, span: &Span, f: &SpanFacts) -> bool {
+    span.status == Status::Error || f.hit(result_group(role)).and_then(|h| h.outcome).is_some()
+}
+
+fn result_group(role: Role) -> Group {
+    match role {
+        Role::Pipeline => Group::PipelineResult,
+        Role::Stage | Role::Task | Role::Step => Group::TaskResult,
+        Role::Test | Role::Suite => Group::TestResult,
+    }
 }
 
 /// The result attribute for the role, else the span status (error → fail, else pass).
 fn outcome(role: Role, span: &Span, f: &SpanFacts) -> Outcome {
-    let group = match role {
-        Role::Pipeline => Group::PipelineResult,
-        Role::Stage | Role::Task | Role::Step => Group::TaskResult,
-        Role::Test | Role::Suite => Group::TestResult,
-    };
-    match f.hit(group).and_then(|h| h.outcome) {
+    match f.hit(result_group(role)).and_then(|h| h.outcome) {
         Some(o) => o,
         None if span.status == Status::Error => Outcome::Fail,
         None => Outcome::Pass,

@@ -1,7 +1,9 @@
 //! OTLP protobuf decoder: single messages (OTLP/HTTP bodies, Tempo responses) and the
 //! Collector file exporter's `format: proto` stream of frames, each a 4-byte
 //! big-endian length followed by a `TracesData` message (wire-identical to
-//! `ExportTraceServiceRequest`).
+//! `ExportTraceServiceRequest`). A file holding one unframed message (a saved OTLP/HTTP
+//! request body) is read too: it starts with the `resource_spans` tag byte 0x0A, which
+//! as the first byte of a frame length would mean a frame of over 160 MiB.
 
 use super::anyvalue::proto_attributes;
 use super::{Problem, SourceError, SpanSink, enums, ids};
@@ -15,13 +17,22 @@ use std::io::{BufRead, Read};
 /// (a stray length would otherwise make us buffer gigabytes).
 const MAX_FRAME: u64 = 1 << 30;
 
-/// Decodes a stream of length-prefixed messages.
+/// Field 1 (`resource_spans`), length-delimited: the first byte of every non-empty
+/// `TracesData` / `ExportTraceServiceRequest`.
+pub(crate) const RESOURCE_SPANS_TAG: u8 = 0x0A;
+
+/// Decodes a stream of length-prefixed messages, or one unframed message.
 pub fn decode_framed(
     input: &mut dyn BufRead,
     origin: &str,
     source: SourceKind,
     sink: &mut dyn SpanSink,
 ) -> Result<(), SourceError> {
+    if input.fill_buf()?.first() == Some(&RESOURCE_SPANS_TAG) {
+        let mut message = Vec::new();
+        input.read_to_end(&mut message)?;
+        return decode_message_at(&message, origin, source, sink);
+    }
     let mut offset: u64 = 0;
     loop {
         let mut len_buf = [0u8; 4];

@@ -102,6 +102,35 @@ fn framed_round_trip() {
     }
 }
 
+/// A saved OTLP/HTTP request body: one message, no frame (what the Python SDK's
+/// exporter posts), read by detection and by `--format otlp-proto` alike.
+#[test]
+fn an_unframed_message_file_is_read_whole() {
+    let body = request(&[[1; 8], [2; 8]]).encode_to_vec();
+    assert_eq!(detect(&body), Some(Format::OtlpProto));
+    let mut sink = VecSink::default();
+    decode(Format::OtlpProto, &mut &body[..], "body.pb", &mut sink).unwrap();
+    assert!(sink.problems.is_empty(), "{:?}", sink.problems);
+    assert_eq!(sink.spans.len(), 2);
+    // Cut short, it is reported, not misread as frames.
+    let mut sink = VecSink::default();
+    decode(
+        Format::OtlpProto,
+        &mut &body[..body.len() - 3],
+        "body.pb",
+        &mut sink,
+    )
+    .unwrap();
+    assert!(sink.spans.is_empty());
+    assert!(
+        sink.problems[0]
+            .message
+            .contains("not a valid OTLP protobuf"),
+        "{:?}",
+        sink.problems
+    );
+}
+
 #[test]
 fn bad_frames_are_reported_with_offsets() {
     let good = frame(&request(&[[1; 8]]));

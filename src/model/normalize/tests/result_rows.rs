@@ -232,3 +232,81 @@ fn gitlab_allow_failure_keeps_fail_and_stages_are_found() {
             .all(|s| s.ci.pipeline.as_deref() == Some("main pipeline"))
     );
 }
+
+/// A Tekton-style task script: the task span says nothing of its result, the failing
+/// command is an ERROR span with an exit code.
+fn tekton_task(task: &str, failing: Option<&str>, extra: &[(&str, &str)]) -> Vec<Span> {
+    let res = [
+        ("pipeline.name", "build"),
+        ("pipeline.run", "build-run-7"),
+        ("task.name", task),
+    ];
+    let mut spans = vec![with_res(with(span("t", None, task), extra), &res)];
+    for (id, command) in [("c1", "make deps"), ("c2", "run-tests")] {
+        let failed = failing == Some(command);
+        let code = if failed { "2" } else { "0" };
+        let status = if failed { Status::Error } else { Status::Ok };
+        let cmd = with(
+            span(id, Some("t"), command),
+            &[("command", command), ("exit_code", code)],
+        );
+        spans.push(with_res(at(cmd, 1, status), &res));
+    }
+    spans
+}
+
+#[test]
+fn a_task_without_a_result_fails_with_its_failing_step() {
+    let mut v = tekton_task("test", Some("run-tests"), &[]);
+    run(&mut v);
+    assert_eq!(by_id(&v, "t").role, Some(Role::Task));
+    assert_eq!(by_id(&v, "c2").role, Some(Role::Step));
+    assert_eq!(by_id(&v, "c2").outcome, Some(Outcome::Fail));
+    assert_eq!(by_id(&v, "t").outcome, Some(Outcome::Fail), "inherited");
+
+    let mut ok = tekton_task("test", None, &[]);
+    run(&mut ok);
+    assert_eq!(by_id(&ok, "t").outcome, Some(Outcome::Pass));
+}
+
+#[test]
+fn a_result_of_its_own_wins_over_a_failing_step() {
+    // The job says it succeeded (a step with continue-on-error): the job's word stands.
+    let mut v = tekton_task("test", Some("run-tests"), &[("task.outcome", "success")]);
+    run(&mut v);
+    assert_eq!(by_id(&v, "t").outcome, Some(Outcome::Pass));
+}
+
+#[test]
+fn a_step_allowed_to_fail_does_not_fail_its_task() {
+    let mut v = tekton_task("test", Some("run-tests"), &[]);
+    let step = v.iter_mut().find(|s| s.span_id == "c2").expect("step");
+    step.attributes
+        .push(("gitlab.job.allow_failure".into(), "true".into()));
+    run(&mut v);
+    assert_eq!(by_id(&v, "c2").outcome, Some(Outcome::Fail), "it did fail");
+    assert_eq!(by_id(&v, "t").outcome, Some(Outcome::Pass));
+}
+
+#[test]
+fn a_pipeline_without_a_result_fails_with_its_failing_task() {
+    let res = [("cicd.pipeline.name", "ci"), ("cicd.pipeline.run.id", "5")];
+    let mut v = vec![
+        with_res(span("p", None, "ci"), &res),
+        with_res(
+            at(
+                with(
+                    span("j", Some("p"), "unit"),
+                    &[("cicd.pipeline.task.name", "unit")],
+                ),
+                1,
+                Status::Error,
+            ),
+            &res,
+        ),
+    ];
+    run(&mut v);
+    assert_eq!(by_id(&v, "p").role, Some(Role::Pipeline));
+    assert_eq!(by_id(&v, "j").outcome, Some(Outcome::Fail));
+    assert_eq!(by_id(&v, "p").outcome, Some(Outcome::Fail), "inherited");
+}
