@@ -5,36 +5,36 @@
 //! range (or as much of it as the backend accepts), and only a window whose answer is
 //! full (the backends truncate silently) is split in halves and searched again, down
 //! to a minimum width. A sparse month thus costs a handful of searches instead of one
-//! per hour. Windows are searched depth first in time order; the traces a final
-//! window found are fetched by id (where the search returns only ids) with bounded
-//! concurrency, while the searches go on ahead. Each final window is committed to the
-//! store in time order, and the checkpoint ([`checkpoint`]) is advanced after each
-//! commit, only over windows that were pulled without failures, so the next run
-//! continues exactly where the data stops. Still-running traces ([`running`]) are held
-//! back and remembered in the checkpoint.
+//! per hour. Windows are searched depth first in time order ([`search`]); the traces
+//! a final window found are fetched by id (where the search returns only ids) with
+//! bounded concurrency, while the searches go on ahead. Each final window is
+//! committed to the store in time order, and the checkpoint ([`checkpoint`]) is
+//! advanced after each commit, only over windows that were pulled without failures,
+//! so the next run continues exactly where the data stops. Still-running traces
+//! ([`running`]) are held back and remembered in the checkpoint.
 
 pub mod backend;
 pub mod checkpoint;
 mod error;
 pub mod running;
+mod search;
 pub mod windows;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
-use futures::future::{FutureExt, LocalBoxFuture};
 use futures::stream::{self, FuturesUnordered, StreamExt};
 
 use crate::ingest::{Batcher, IngestOptions};
 use crate::model::Span;
-use crate::source::backend::api::{Found, SearchResult, Window};
-use crate::source::backend::http::{HttpError, redact};
+use crate::source::backend::api::Window;
+use crate::source::backend::http::redact;
 use crate::store::Store;
 
 pub use backend::{Backend, Services, jaeger_backends, zipkin_backends};
 use checkpoint::{CHECKPOINT_VERSION, Checkpoint, PendingTrace};
 pub use error::PullError;
-use windows::Split;
+use search::{Done, Searcher, Stop, WindowEnd, resolve};
 
 const NS_PER_MIN: i64 = 60 * 1_000_000_000;
 
@@ -126,71 +126,6 @@ impl PullSummary {
 /// Called after each committed window.
 pub type Progress<'a> = &'a mut dyn FnMut(&PullSummary);
 
-/// One item of a pull's work. Final windows are numbered in time order (`seq`); the
-/// items of one window are its traces and its end, which says how many traces to wait
-/// for.
-enum Work {
-    /// A trace the search returned whole (Jaeger, Zipkin).
-    Spans { seq: u64, spans: Vec<Span> },
-    /// A trace the search only named (Tempo), to fetch by id.
-    Fetch {
-        seq: u64,
-        id: String,
-        window: Window,
-    },
-    /// After the traces of a final window.
-    End(WindowEnd),
-    /// A request failed in a way that stops the pull.
-    Stop(Stop),
-}
-
-/// A work item, done.
-enum Done {
-    Trace {
-        seq: u64,
-        spans: Vec<Span>,
-    },
-    /// A fetch that failed after its retries: the trace is skipped.
-    Failed {
-        seq: u64,
-        failure: String,
-    },
-    End(WindowEnd),
-    Stop(Stop),
-}
-
-/// The end of a final window.
-struct WindowEnd {
-    seq: u64,
-    window: Window,
-    /// How many trace items the window has.
-    traces: usize,
-    /// Searches it took (splits included).
-    searches: u64,
-    /// Set when the window is still full at the minimum width.
-    partial: Option<String>,
-}
-
-/// Why and where a pull stops.
-struct Stop {
-    window: Window,
-    error: HttpError,
-    /// Whether the windows before it are still to be finished (a search failed: no
-    /// more work follows) or the pull stops at once (a fatal fetch error: every other
-    /// request would fail too).
-    finish_earlier: bool,
-}
-
-impl Stop {
-    fn into_error(self) -> PullError {
-        let (window, source) = (self.window, self.error);
-        match source {
-            HttpError::Transport { .. } => PullError::Unreachable { window, source },
-            _ => PullError::Stopped { window, source },
-        }
-    }
-}
-
 /// A final window while its fetches come in.
 #[derive(Default)]
 struct Open {
@@ -204,145 +139,6 @@ struct Open {
 impl Open {
     fn complete(&self) -> bool {
         self.end.as_ref().is_some_and(|end| end.traces == self.done)
-    }
-}
-
-/// A search under way.
-type Searching<'a> = LocalBoxFuture<'a, (Window, Result<SearchResult, HttpError>)>;
-
-/// Searches the range depth first in time order: a window whose answer is full is
-/// replaced by its halves, the earlier one first; a window answered under the limit
-/// (or full at the minimum width) is final. The next few windows to search are
-/// searched ahead, concurrently: every window on the stack is searched sooner or later
-/// (splitting one does not change the others), so searching ahead wastes nothing.
-struct Searcher<'a> {
-    backend: &'a Backend,
-    limit: usize,
-    min_window_ns: i64,
-    /// Searches in flight at once.
-    ahead: usize,
-    /// Windows still to search, the earliest on top.
-    todo: Vec<Window>,
-    /// Searches under way, and their windows.
-    searching: FuturesUnordered<Searching<'a>>,
-    started: HashSet<Window>,
-    /// Answers that came before their window's turn.
-    answers: HashMap<Window, Result<SearchResult, HttpError>>,
-    /// Traces already handed on: one trace can answer several windows.
-    seen: HashSet<String>,
-    /// The number of the next final window.
-    seq: u64,
-}
-
-impl<'a> Searcher<'a> {
-    /// The answer of the search of `window` (the top of the stack), starting the
-    /// searches of the windows after it on the way.
-    async fn answer(&mut self, window: Window) -> Result<SearchResult, HttpError> {
-        let (backend, limit) = (self.backend, self.limit);
-        for &w in self.todo.iter().rev().take(self.ahead) {
-            if self.started.insert(w) {
-                self.searching
-                    .push(async move { (w, backend.search(w, limit).await) }.boxed_local());
-            }
-        }
-        loop {
-            if let Some(answer) = self.answers.remove(&window) {
-                self.started.remove(&window);
-                return answer;
-            }
-            match self.searching.next().await {
-                Some((w, answer)) => {
-                    self.answers.insert(w, answer);
-                }
-                // Unreachable: the window's search was started above.
-                None => return backend.search(window, limit).await,
-            }
-        }
-    }
-
-    /// Searches until a window is final and returns its work; `None` when the range is
-    /// done.
-    ///
-    /// A search that fails after its retries stops the pull: nothing after it could be
-    /// checkpointed, and every later search would most likely fail the same way (an
-    /// unreachable backend is one error, not one per window).
-    async fn next_window(&mut self) -> Option<Vec<Work>> {
-        let mut searches = 0;
-        while let Some(&window) = self.todo.last() {
-            searches += 1;
-            let answer = self.answer(window).await;
-            self.todo.pop();
-            let found = match answer {
-                Ok(found) => found,
-                Err(error) => {
-                    self.todo.clear();
-                    self.searching.clear();
-                    return Some(vec![Work::Stop(Stop {
-                        window,
-                        error,
-                        finish_earlier: true,
-                    })]);
-                }
-            };
-            let partial = match windows::split(window, found.hits, self.limit, self.min_window_ns) {
-                Split::Halves(earlier, later) => {
-                    self.todo.push(later);
-                    self.todo.push(earlier);
-                    continue;
-                }
-                Split::Partial => Some(format!(
-                    "window {window} still returned {} traces (the limit) at the minimum width; traces may be missing (raise --limit or lower --min-window)",
-                    found.hits
-                )),
-                Split::Complete => None,
-            };
-            let seq = self.seq;
-            self.seq += 1;
-            let mut work = Vec::with_capacity(found.found.len() + 1);
-            for trace in found.found {
-                if !self.seen.insert(trace.trace_id().to_string()) {
-                    continue;
-                }
-                work.push(match trace {
-                    Found::Spans(spans) => Work::Spans { seq, spans },
-                    Found::Id(id) => Work::Fetch { seq, id, window },
-                });
-            }
-            work.push(Work::End(WindowEnd {
-                seq,
-                window,
-                traces: work.len(),
-                searches,
-                partial,
-            }));
-            return Some(work);
-        }
-        None
-    }
-}
-
-/// Does one work item: fetches a trace named by id, passes the rest on.
-async fn resolve(backend: &Backend, work: Work) -> Done {
-    match work {
-        Work::Spans { seq, spans } => Done::Trace { seq, spans },
-        Work::Fetch { seq, id, window } => match backend.fetch(&id).await {
-            Ok(spans) if spans.is_empty() => Done::Failed {
-                seq,
-                failure: format!("trace {id}: found by the search but not by id"),
-            },
-            Ok(spans) => Done::Trace { seq, spans },
-            Err(error) if error.is_fatal() => Done::Stop(Stop {
-                window,
-                error,
-                finish_earlier: false,
-            }),
-            Err(e) => Done::Failed {
-                seq,
-                failure: format!("trace {id}: {e}"),
-            },
-        },
-        Work::End(end) => Done::End(end),
-        Work::Stop(stop) => Done::Stop(stop),
     }
 }
 
