@@ -1,9 +1,11 @@
 //! `pipescope pull` against in-process fake Jaeger, Tempo and Zipkin servers serving
 //! the synthetic test history (`synth --preset test`): with injected faults the store
 //! must end up holding exactly the server's traces, with the same analysis results as
-//! ingesting the trace files; interrupted pulls resume from their checkpoint. And what
-//! the command prints for an empty backend, an unreachable one, a refusal and bad
-//! arguments.
+//! ingesting the trace files; interrupted pulls resume from their checkpoint. Against
+//! a generated month of traces (`fake_backends::month_of_traces`): how many searches a
+//! sparse month takes, and that a dense hour is split until every trace is fetched,
+//! once. And what the command prints for an empty backend, an unreachable one, a
+//! refusal and bad arguments.
 
 mod common;
 mod fake_backends;
@@ -19,6 +21,9 @@ use serde_json::Value;
 
 const START: &str = "2025-06-01";
 const END: &str = "2025-07-05";
+/// 2025-06-01T00:00:00Z, the start of the generated month, in ns.
+const JUNE_NS: i64 = 1_748_736_000_000_000_000;
+const JUNE_END: &str = "2025-07-01";
 
 /// The synthetic history as whole traces (deduplicated), plus its directory.
 fn synth_traces(dir: &std::path::Path) -> Vec<Vec<Span>> {
@@ -381,8 +386,10 @@ fn credentials_are_required_and_a_refusal_is_not_retried() {
     let served = fake.served();
     let distinct: HashSet<&str> = served.iter().map(|s| s.target.as_str()).collect();
     assert_eq!(distinct.len(), served.len(), "401 must not be retried");
+    // The pull stops at the refusal: nothing but the searches already in flight
+    // (--concurrency, 8) of the 17 windows.
     assert!(
-        served.len() <= 4,
+        served.len() <= 8,
         "the pull stops at the refusal: {}",
         served.len()
     );
@@ -452,29 +459,28 @@ fn api_v3_404_means_no_traces() {
     assert!(stderr.contains(" 0 traces"), "{stderr}");
 }
 
-/// Throughput measurement, not a check: `PIPESCOPE_BIN=… cargo test --test pull --
-/// --ignored measure --nocapture` prints the pull summary (traces/s) for the synthetic
-/// history served by a fault-free fake Tempo (search + one fetch per trace).
+/// A measurement, not a check: `cargo test --test pull -- --ignored measure
+/// --nocapture` prints, per backend, the summary of pulling the sparse month (600
+/// traces, 12 services) with the defaults and with the old hourly windows (`--window
+/// 1h --limit 1000`), and how many searches each took. Throughput is `benches/pull.rs`.
 #[test]
 #[ignore]
-fn measure_pull_throughput() {
-    let dir = tempfile::tempdir().unwrap();
-    let traces = synth_traces(dir.path());
-    for kind in [Kind::Tempo { v2: true }, Kind::JaegerV3] {
-        let fake = Fake::start(kind, traces.clone());
-        let env = Env::new();
-        let backend = if kind == Kind::JaegerV3 {
-            "jaeger"
-        } else {
-            "tempo"
-        };
-        let (code, _, stderr) = env.run(&pull_args(
-            backend,
-            &fake.url,
-            &["--limit", "1000", "--concurrency", "8"],
-        ));
-        assert_eq!(code, 0, "{stderr}");
-        eprintln!("{kind:?}: {stderr}");
+fn measure_sparse_month_searches() {
+    let traces = fake_backends::month_of_traces(JUNE_NS, 600, 12);
+    for kind in [Kind::JaegerV3, Kind::Tempo { v2: true }, Kind::Zipkin] {
+        for extra in [&[][..], &["--window", "1h", "--limit", "1000"][..]] {
+            let fake = Fake::start(kind, traces.clone());
+            let env = Env::new();
+            let started = std::time::Instant::now();
+            let (code, _, stderr) = env.run(&month_args(kind, &fake.url, extra));
+            let seconds = started.elapsed().as_secs_f64();
+            assert_eq!(code, 0, "{stderr}");
+            let searches: usize = fake.searches_by_service().values().sum();
+            eprintln!(
+                "{kind:?} {extra:?}: {searches} searches, {} requests, {seconds:.1} s",
+                fake.served().len()
+            );
+        }
     }
 }
 
@@ -512,7 +518,8 @@ fn prints_a_summary_of_an_empty_pull() {
 #[test]
 fn an_unreachable_backend_and_a_refusal() {
     let env = Env::new();
-    // Port 1 on loopback: nothing listens there, the connection is refused.
+    // Port 1 on loopback: nothing listens there, the connection is refused. A month
+    // of two services: one error, not one per window or service.
     let closed = [
         "pull",
         "jaeger",
@@ -520,12 +527,12 @@ fn an_unreachable_backend_and_a_refusal() {
         "http://127.0.0.1:1",
         "--service",
         "ci",
+        "--service",
+        "deploy",
         "--start",
         START,
         "--end",
-        "2025-06-02",
-        "--window",
-        "1d",
+        JUNE_END,
         "--max-attempts",
         "2",
         "--retry-delay",
@@ -575,9 +582,211 @@ fn bad_arguments() {
     assert_pull("empty_range", &env, &reversed);
     let since = ["pull", "tempo", "--url", url, "--since", "last week"];
     assert_pull("bad_since", &env, &since);
-    assert_pull(
-        "zipkin_needs_a_service",
-        &env,
-        &["pull", "zipkin", "--url", url],
+}
+
+#[test]
+fn zipkin_without_a_service_lists_them_and_says_when_none_match() {
+    let fake = Fake::start(Kind::Zipkin, Vec::new());
+    let env = Env::new();
+    let args = ["pull", "zipkin", "--url", &fake.url, "--since", "1d"];
+    assert_pull("zipkin_no_services", &env, &args);
+    assert!(
+        fake.served()
+            .iter()
+            .any(|s| s.target == "/api/v2/services" && s.status == 200)
     );
+}
+
+fn backend_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::JaegerV3 | Kind::JaegerV1 => "jaeger",
+        Kind::Tempo { .. } => "tempo",
+        Kind::Zipkin => "zipkin",
+    }
+}
+
+fn month_args<'a>(kind: Kind, url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "pull",
+        backend_name(kind),
+        "--url",
+        url,
+        "--start",
+        START,
+        "--end",
+        JUNE_END,
+        "--retry-delay",
+        "5ms",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// The case: a month holding 600 traces over 12 services. Hourly windows took
+/// 720 searches per service (8,640 for Jaeger and Zipkin, 720 for Tempo); with the
+/// defaults a pull must take at most a tenth of that, and still store every trace.
+/// Jaeger and Zipkin list the services themselves (no `--service`).
+#[test]
+fn a_sparse_month_takes_a_tenth_of_the_searches_of_hourly_windows() {
+    let traces = fake_backends::month_of_traces(JUNE_NS, 600, 12);
+    for kind in [Kind::JaegerV3, Kind::Tempo { v2: true }, Kind::Zipkin] {
+        let fake = Fake::start(kind, traces.clone());
+        let env = Env::new();
+        let (code, _, stderr) = env.run(&month_args(kind, &fake.url, &[]));
+        assert_eq!(code, 0, "{kind:?}: {stderr}");
+        same_traces(stored(&env), expected(&traces, None));
+        let searches = fake.searches_by_service();
+        let services = if kind == Kind::Zipkin || kind == Kind::JaegerV3 {
+            12
+        } else {
+            1
+        };
+        assert_eq!(searches.len(), services, "{kind:?}: {searches:?}");
+        for (service, n) in &searches {
+            assert!(*n <= 72, "{kind:?} '{service}': {n} searches");
+        }
+        if matches!(kind, Kind::Tempo { .. }) {
+            // 30 days in windows of at most 168 h, none of them full.
+            assert_eq!(searches[""], 5, "{stderr}");
+        } else {
+            // ci-00 runs half the month, more than the page of 200: its windows split.
+            assert!(searches["ci-00"] > 1, "{kind:?}: {searches:?}");
+            assert!(searches["ci-05"] == 1, "{kind:?}: {searches:?}");
+        }
+    }
+}
+
+#[test]
+fn zipkin_takes_several_services() {
+    let traces = fake_backends::month_of_traces(JUNE_NS, 200, 6);
+    let fake = Fake::start(Kind::Zipkin, traces.clone());
+    let env = Env::new();
+    let services = ["--service", "ci-02", "--service", "ci-04"];
+    let (code, _, stderr) = env.run(&month_args(Kind::Zipkin, &fake.url, &services));
+    assert_eq!(code, 0, "{stderr}");
+    let mut want = expected(&traces, Some("ci-02"));
+    want.extend(expected(&traces, Some("ci-04")));
+    want.sort();
+    want.dedup();
+    same_traces(stored(&env), want);
+    let searched: Vec<String> = fake.searches_by_service().into_keys().collect();
+    assert_eq!(searched, ["ci-02", "ci-04"]);
+    assert!(!fake.served().iter().any(|s| s.target == "/api/v2/services"));
+}
+
+/// A month whose 10 June holds a release day: 250 of its 300 traces start within one
+/// hour, so with a small page the first window, its halves and theirs come back full
+/// and are split down to windows holding fewer than the limit.
+fn month_with_a_dense_hour() -> Vec<Vec<Span>> {
+    let mut traces = fake_backends::month_of_traces(JUNE_NS, 300, 3);
+    let hour = JUNE_NS + 9 * 86_400_000_000_000 + 14 * 3_600_000_000_000;
+    for (i, t) in traces.iter_mut().take(250).enumerate() {
+        let first = t.iter().map(|s| s.start_ns).min().unwrap();
+        let shift = hour + (i as i64 * 14_389_000_000) % 3_600_000_000_000 - first;
+        for s in t.iter_mut() {
+            s.start_ns += shift;
+            s.end_ns += shift;
+        }
+    }
+    traces
+}
+
+#[test]
+fn a_dense_hour_is_split_until_every_trace_is_fetched_once() {
+    let traces = month_with_a_dense_hour();
+    let fake = Fake::start(Kind::Tempo { v2: true }, traces.clone());
+    let env = Env::new();
+    let args = month_args(Kind::Tempo { v2: true }, &fake.url, &["--limit", "40"]);
+    let (code, _, stderr) = env.run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(" 300 traces,"), "{stderr}");
+    same_traces(stored(&env), expected(&traces, None));
+    let fetches = fake.fetches_by_trace();
+    let want: HashSet<String> = traces.iter().map(|t| t[0].trace_id.clone()).collect();
+    let got: HashSet<String> = fetches.keys().cloned().collect();
+    assert_eq!(got, want);
+    let twice: Vec<_> = fetches.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "fetched more than once: {twice:?}");
+    let searches = fake.searches_by_service()[""];
+    // 250 traces in an hour at 40 a page: at least 7 final windows there.
+    assert!((14..=72).contains(&searches), "{searches} searches");
+
+    // Jaeger answers searches with whole traces: each is handed on once too.
+    let fake = Fake::start(Kind::JaegerV3, traces.clone());
+    let env = Env::new();
+    let args = month_args(
+        Kind::JaegerV3,
+        &fake.url,
+        &["--service", "ci-00", "--limit", "40"],
+    );
+    let (code, _, stderr) = env.run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let want = expected(&traces, Some("ci-00"));
+    assert!(
+        stderr.contains(&format!(" {} traces,", want.len())),
+        "{stderr}"
+    );
+    same_traces(stored(&env), want);
+}
+
+/// An adaptive pull (default windows, many of them split) stopped by a fatal error
+/// resumes from its checkpoint: nothing lost, and nothing the checkpoint covers is
+/// fetched again (but for the re-read overlap).
+#[test]
+fn an_interrupted_adaptive_pull_resumes_without_refetching() {
+    let traces = month_with_a_dense_hour();
+    let fake = Fake::start(Kind::Tempo { v2: true }, traces.clone());
+    fake.with(|b| b.fatal_after = Some(200));
+    let env = Env::new();
+    let limit = ["--limit", "30", "--concurrency", "1"];
+    let (code, _, stderr) = env.run(&month_args(Kind::Tempo { v2: true }, &fake.url, &limit));
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("HTTP 403"), "{stderr}");
+    let part: HashSet<String> = stored(&env).into_iter().map(|(id, _)| id).collect();
+    assert!(
+        !part.is_empty() && part.len() < traces.len(),
+        "{} of {}: {stderr}",
+        part.len(),
+        traces.len()
+    );
+    let dir = env.data().join("pull-checkpoints");
+    let file = std::fs::read_dir(&dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let cp: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let covered_end = cp["covered_end_ns"].as_i64().unwrap();
+    let first_run = fake.served().len();
+
+    fake.with(|b| b.fatal_after = None);
+    let args = [
+        "pull",
+        "tempo",
+        "--url",
+        &fake.url,
+        "--end",
+        JUNE_END,
+        "--retry-delay",
+        "5ms",
+        "--limit",
+        "30",
+    ];
+    let (code, _, stderr) = env.run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("from the checkpoint"), "{stderr}");
+    same_traces(stored(&env), expected(&traces, None));
+    let start_of = |id: &str| {
+        let t = traces.iter().find(|t| t[0].trace_id == id).unwrap();
+        t.iter().map(|s| s.start_ns).min().unwrap()
+    };
+    let overlap = 10 * 60 * 1_000_000_000;
+    let refetched: Vec<String> = fake.served()[first_run..]
+        .iter()
+        .filter_map(|s| s.target.strip_prefix("/api/v2/traces/"))
+        .filter(|id| part.contains(*id) && start_of(id) < covered_end - overlap)
+        .map(str::to_string)
+        .collect();
+    assert!(refetched.is_empty(), "fetched again: {refetched:?}");
 }

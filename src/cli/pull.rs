@@ -1,7 +1,7 @@
 //! `pipescope pull jaeger|tempo|zipkin`: fetch traces from a backend's query API into
 //! the store. This module maps the flags onto the client's `HttpConfig`, the backend
 //! queries and `PullOptions`, runs `crate::pull` (completeness, checkpoints, running
-//! traces, Jaeger service discovery) and prints its summary.
+//! traces, Jaeger and Zipkin service discovery) and prints its summary.
 //!
 //! Exit status: 0 when the range was pulled completely; 2 when something was missed
 //! (requests that failed after retries, windows still full at the minimum width
@@ -18,10 +18,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::analysis::time::{now_ns, parse_time};
 use crate::ingest::IngestOptions;
 use crate::model::conventions::Conventions;
-use crate::pull::{Backend, PullOptions, PullSummary, Services, jaeger_backends, pull};
+use crate::pull::{
+    Backend, PullOptions, PullSummary, Services, jaeger_backends, pull, zipkin_backends,
+};
 use crate::source::backend::http::{Auth, HttpClient, HttpConfig, Secret};
 use crate::source::backend::tempo::{TENANT_HEADER, TempoApi, TempoQuery};
-use crate::source::backend::zipkin::{ZipkinApi, ZipkinQuery};
 use crate::store::Store;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -69,9 +70,13 @@ pub enum BackendArgs {
     },
     /// Zipkin (`/api/v2/traces`).
     Zipkin {
-        /// Service whose traces to pull.
+        /// Service whose traces to pull (repeatable). Without it, every service matching
+        /// --service-regex is pulled (listed from /api/v2/services).
         #[arg(long)]
-        service: String,
+        service: Vec<String>,
+        /// With no --service: pull the services whose name matches this regex.
+        #[arg(long, default_value = ".*")]
+        service_regex: String,
         /// Only traces with a span of this name.
         #[arg(long)]
         span_name: Option<String>,
@@ -102,15 +107,18 @@ pub struct Common {
     /// When continuing from the checkpoint, re-read this much before it (late spans).
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub overlap: Duration,
-    /// Width of the first search windows (full windows are split).
-    #[arg(long, default_value = "1h", value_parser = parse_duration)]
-    pub window: Duration,
+    /// Width of the first search windows. Default: the whole range (Tempo: 168 h at
+    /// most). Windows that come back full are split in halves, so a sparse range takes
+    /// few searches and a dense one only as many as it needs.
+    #[arg(long, value_parser = parse_duration)]
+    pub window: Option<Duration>,
     /// Full windows are split down to this width and no further.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     pub min_window: Duration,
-    /// Results asked for per search (limit / search depth).
-    #[arg(long, default_value_t = 1000)]
-    pub limit: usize,
+    /// Results asked for per search (limit / search depth). Default: 200 for Jaeger
+    /// and Zipkin (whose answers hold whole traces), 1000 for Tempo (ids only).
+    #[arg(long)]
+    pub limit: Option<usize>,
     /// Do not fail when a window is still full at the minimum width (traces may be
     /// missing); the warning is still printed.
     #[arg(long)]
@@ -127,8 +135,8 @@ pub struct Common {
     /// Extra header 'Name: value' (repeatable).
     #[arg(long = "header", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
-    /// Searches and trace fetches in flight at once.
-    #[arg(long, default_value_t = 4)]
+    /// Trace fetches in flight at once (Tempo fetches each trace by id).
+    #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
     /// Timeout of one request (connect to last byte).
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
@@ -214,9 +222,9 @@ fn options(common: &Common) -> anyhow::Result<PullOptions> {
     }
     let ns = |d: Duration| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX);
     options.overlap_ns = ns(common.overlap);
-    options.window_ns = ns(common.window).max(1);
+    options.window_ns = common.window.map(|w| ns(w).max(1));
     options.min_window_ns = ns(common.min_window).max(1);
-    options.limit = common.limit.max(1);
+    options.limit = common.limit.map(|limit| limit.max(1));
     options.concurrency = common.concurrency.max(1);
     options.allow_partial = common.allow_partial;
     let conventions = match &common.conventions {
@@ -242,13 +250,7 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
             common,
         } => {
             let http = http_client(&common, Vec::new())?;
-            let services = if service.is_empty() {
-                let pattern = regex::Regex::new(&service_regex)
-                    .with_context(|| format!("--service-regex '{service_regex}'"))?;
-                Services::Matching(pattern)
-            } else {
-                Services::Named(service)
-            };
+            let services = services(service, &service_regex)?;
             let backends = jaeger_backends(&common.url, &http, services, operation, tags).await?;
             (backends, common)
         }
@@ -274,20 +276,16 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         }
         BackendArgs::Zipkin {
             service,
+            service_regex,
             span_name,
             annotation_query,
             common,
         } => {
             let http = http_client(&common, Vec::new())?;
-            let backend = Backend::Zipkin {
-                api: ZipkinApi::new(&common.url, http),
-                query: ZipkinQuery {
-                    service,
-                    span_name,
-                    annotation_query,
-                },
-            };
-            (vec![backend], common)
+            let services = services(service, &service_regex)?;
+            let backends =
+                zipkin_backends(&common.url, &http, services, span_name, annotation_query).await?;
+            (backends, common)
         }
     };
     let options = options(&common)?;
@@ -296,10 +294,15 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         let started = Instant::now();
         let bar = progress_bar();
         let result = pull(&store, backend, &common.url, &options, &mut |s| {
-            bar.set_length(s.windows);
-            bar.set_position(s.windows_done);
+            // How much of the range is done, in per mille (the number of windows is
+            // not known ahead: full windows are split as they come).
+            if let (Some(range), Some(done)) = (s.range, s.done_to_ns) {
+                let width = range.width_ns().max(1) as f64;
+                bar.set_position(((done - range.start_ns) as f64 / width * 1000.0) as u64);
+            }
             bar.set_message(format!(
-                "{} traces, {} retries, {} failures",
+                "{} windows, {} traces, {} retries, {} failures",
+                s.windows,
                 s.traces,
                 s.retries,
                 s.failures.len()
@@ -318,12 +321,23 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Jaeger's and Zipkin's services: those named, or those the server lists matching
+/// the pattern.
+fn services(named: Vec<String>, pattern: &str) -> anyhow::Result<Services> {
+    if !named.is_empty() {
+        return Ok(Services::Named(named));
+    }
+    let pattern =
+        regex::Regex::new(pattern).with_context(|| format!("--service-regex '{pattern}'"))?;
+    Ok(Services::Matching(pattern))
+}
+
 fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} windows {msg}") {
+    let bar = ProgressBar::new(1000);
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {percent}% of the range {msg}") {
         bar.set_style(style);
     }
     bar
@@ -340,7 +354,7 @@ fn report(backend: &Backend, s: &PullSummary, seconds: f64) {
         } else {
             ""
         },
-        s.windows_done,
+        s.windows,
         s.searches,
         s.traces,
         s.spans,

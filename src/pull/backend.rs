@@ -1,6 +1,6 @@
 //! The backend a pull reads from, with its query: one type over the three query APIs
-//! so that the pull loop is written once; and Jaeger service discovery, which turns
-//! one pull into one backend per service.
+//! so that the pull loop is written once; and service discovery (Jaeger, Zipkin),
+//! which turns one pull into one backend per service.
 
 use regex::Regex;
 
@@ -61,6 +61,16 @@ impl Backend {
         }
     }
 
+    /// Results asked for per search unless `--limit` says otherwise. Jaeger and Zipkin
+    /// answer a search with whole traces, so a smaller page keeps one answer small;
+    /// Tempo answers with ids only.
+    pub fn default_limit(&self) -> usize {
+        match self {
+            Backend::Tempo { .. } => 1000,
+            _ => 200,
+        }
+    }
+
     /// The HTTP client (its retry counters feed the pull summary).
     pub fn http(&self) -> &HttpClient {
         match self {
@@ -89,13 +99,38 @@ impl Backend {
     }
 }
 
-/// Which Jaeger services to pull.
+/// Which services to pull (Jaeger, Zipkin).
 #[derive(Debug, Clone)]
 pub enum Services {
     /// These, by name.
     Named(Vec<String>),
     /// Every service the server lists whose name matches.
     Matching(Regex),
+}
+
+impl Services {
+    /// The names, listing the server's services (with `list`) when given by pattern.
+    async fn resolve<F>(self, list: F) -> Result<Vec<String>, PullError>
+    where
+        F: Future<Output = Result<Vec<String>, HttpError>>,
+    {
+        let pattern = match self {
+            Services::Named(names) => return Ok(names),
+            Services::Matching(pattern) => pattern,
+        };
+        let all = list
+            .await
+            .map_err(|source| PullError::ListServices { source })?;
+        let listed = all.len();
+        let found: Vec<String> = all.into_iter().filter(|s| pattern.is_match(s)).collect();
+        if found.is_empty() {
+            return Err(PullError::NoServiceMatches {
+                pattern: pattern.as_str().to_string(),
+                listed,
+            });
+        }
+        Ok(found)
+    }
 }
 
 /// One backend per Jaeger service (each service is a query of its own, with its own
@@ -107,22 +142,8 @@ pub async fn jaeger_backends(
     operation: Option<String>,
     tags: Vec<(String, String)>,
 ) -> Result<Vec<Backend>, PullError> {
-    let services = match services {
-        Services::Named(names) => names,
-        Services::Matching(pattern) => {
-            let probe = JaegerApi::new(url, http.clone());
-            let found = probe
-                .services_matching(&pattern)
-                .await
-                .map_err(|source| PullError::ListServices { source })?;
-            if found.is_empty() {
-                return Err(PullError::NoServiceMatches {
-                    pattern: pattern.as_str().to_string(),
-                });
-            }
-            found
-        }
-    };
+    let probe = JaegerApi::new(url, http.clone());
+    let services = services.resolve(probe.services()).await?;
     Ok(services
         .into_iter()
         .map(|service| Backend::Jaeger {
@@ -131,6 +152,30 @@ pub async fn jaeger_backends(
                 service,
                 operation: operation.clone(),
                 tags: tags.clone(),
+            },
+        })
+        .collect())
+}
+
+/// One backend per Zipkin service, as [`jaeger_backends`] (services listed from
+/// `/api/v2/services` when given by pattern).
+pub async fn zipkin_backends(
+    url: &str,
+    http: &HttpClient,
+    services: Services,
+    span_name: Option<String>,
+    annotation_query: Option<String>,
+) -> Result<Vec<Backend>, PullError> {
+    let probe = ZipkinApi::new(url, http.clone());
+    let services = services.resolve(probe.services()).await?;
+    Ok(services
+        .into_iter()
+        .map(|service| Backend::Zipkin {
+            api: ZipkinApi::new(url, http.clone()),
+            query: ZipkinQuery {
+                service,
+                span_name: span_name.clone(),
+                annotation_query: annotation_query.clone(),
             },
         })
         .collect())

@@ -25,13 +25,23 @@ pub enum PullError {
         #[source]
         source: HttpError,
     },
-    /// Jaeger service discovery could not list the services.
-    #[error("cannot list services")]
+    /// The backend could not be reached (connection refused, timeouts) even after the
+    /// retries: reported once, not once per window.
+    #[error(
+        "cannot reach the backend (pulling window {window}); the checkpoint covers what was stored before it"
+    )]
+    Unreachable {
+        window: Window,
+        #[source]
+        source: HttpError,
+    },
+    /// Service discovery (Jaeger, Zipkin) could not list the services.
+    #[error("cannot list the backend's services")]
     ListServices {
         #[source]
         source: HttpError,
     },
-    /// Jaeger service discovery found no service matching the pattern.
-    #[error("no service matches --service-regex '{pattern}'")]
-    NoServiceMatches { pattern: String },
+    /// Service discovery found no service matching the pattern.
+    #[error("no service matches --service-regex '{pattern}' ({listed} services listed)")]
+    NoServiceMatches { pattern: String, listed: usize },
 }

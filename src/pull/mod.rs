@@ -1,9 +1,13 @@
 //! `pull`: fetch traces from a backend's query API into the store, completely,
 //! incrementally and politely.
 //!
-//! The range is cut into windows ([`windows`]); each window is searched, and a
-//! window whose answer is full is split and searched again (the backends truncate
-//! silently). Traces found as ids are fetched with bounded concurrency. Windows are
+//! The range is searched adaptively ([`windows`]): the first search covers the whole
+//! range (or as much of it as the backend accepts), and only a window whose answer is
+//! full (the backends truncate silently) is split in halves and searched again, down
+//! to a minimum width. A sparse month thus costs a handful of searches instead of one
+//! per hour. Windows are searched depth first in time order ([`search`]); the traces
+//! a final window found are fetched by id (where the search returns only ids) with
+//! bounded concurrency, while the searches go on ahead. Each final window is
 //! committed to the store in time order, and the checkpoint ([`checkpoint`]) is
 //! advanced after each commit, only over windows that were pulled without failures,
 //! so the next run continues exactly where the data stops. Still-running traces
@@ -13,24 +17,24 @@ pub mod backend;
 pub mod checkpoint;
 mod error;
 pub mod running;
+mod search;
 pub mod windows;
 
-use std::collections::HashSet;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
-use futures::{StreamExt, stream};
+use futures::stream::{self, FuturesUnordered, StreamExt};
 
 use crate::ingest::{Batcher, IngestOptions};
 use crate::model::Span;
-use crate::source::backend::api::{Found, Window};
-use crate::source::backend::http::{HttpError, redact};
+use crate::source::backend::api::Window;
+use crate::source::backend::http::redact;
 use crate::store::Store;
 
-pub use backend::{Backend, Services, jaeger_backends};
+pub use backend::{Backend, Services, jaeger_backends, zipkin_backends};
 use checkpoint::{CHECKPOINT_VERSION, Checkpoint, PendingTrace};
 pub use error::PullError;
-use windows::Split;
+use search::{Done, Searcher, Stop, WindowEnd, resolve};
 
 const NS_PER_MIN: i64 = 60 * 1_000_000_000;
 
@@ -44,13 +48,15 @@ pub struct PullOptions {
     pub since_default_ns: i64,
     /// Re-read this much before the checkpoint, for late-arriving spans.
     pub overlap_ns: i64,
-    /// Width of the first windows (capped by the backend's maximum).
-    pub window_ns: i64,
+    /// Width of the first windows (capped by the backend's maximum); `None`: the whole
+    /// range.
+    pub window_ns: Option<i64>,
     /// Full windows are split down to this width, and no further.
     pub min_window_ns: i64,
-    /// Results asked for per search (`limit`, `search_depth`).
-    pub limit: usize,
-    /// Searches and trace fetches in flight at once.
+    /// Results asked for per search (`limit`, `search_depth`); `None`: the backend's
+    /// default ([`Backend::default_limit`]).
+    pub limit: Option<usize>,
+    /// Searches in flight at once, and trace fetches in flight at once.
     pub concurrency: usize,
     /// Windows still full at the minimum width do not stop the checkpoint.
     pub allow_partial: bool,
@@ -70,10 +76,10 @@ impl PullOptions {
             end_ns: now_ns,
             since_default_ns: now_ns - 7 * 24 * 60 * NS_PER_MIN,
             overlap_ns: 10 * NS_PER_MIN,
-            window_ns: 60 * NS_PER_MIN,
+            window_ns: None,
             min_window_ns: 1_000_000_000,
-            limit: 1000,
-            concurrency: 4,
+            limit: None,
+            concurrency: 8,
             allow_partial: false,
             running_grace_ns: 24 * 60 * NS_PER_MIN,
             now_ns,
@@ -88,8 +94,9 @@ pub struct PullSummary {
     pub range: Option<Window>,
     /// Whether the range start came from a checkpoint.
     pub resumed: bool,
+    /// Final windows (answered under the limit, or full at the minimum width) pulled.
     pub windows: u64,
-    pub windows_done: u64,
+    /// Searches made, those of windows that came back full and were split included.
     pub searches: u64,
     pub traces: u64,
     pub spans: u64,
@@ -103,6 +110,8 @@ pub struct PullSummary {
     pub failures: Vec<String>,
     /// Windows still full at the minimum width.
     pub partial: Vec<String>,
+    /// Where the last committed window ends (how far the pull has come).
+    pub done_to_ns: Option<i64>,
     /// Where the checkpoint now ends.
     pub checkpoint_end_ns: Option<i64>,
 }
@@ -117,18 +126,26 @@ impl PullSummary {
 /// Called after each committed window.
 pub type Progress<'a> = &'a mut dyn FnMut(&PullSummary);
 
-/// What one top-level window produced before it is committed.
+/// A final window while its fetches come in.
 #[derive(Default)]
-struct WindowResult {
-    searches: u64,
+struct Open {
     traces: Vec<Vec<Span>>,
     failures: Vec<String>,
-    partial: Vec<String>,
+    /// Trace items done (fetched, failed or passed on).
+    done: usize,
+    end: Option<WindowEnd>,
+}
+
+impl Open {
+    fn complete(&self) -> bool {
+        self.end.as_ref().is_some_and(|end| end.traces == self.done)
+    }
 }
 
 /// Pulls `backend` (at `url`, the key of its checkpoint) into `store`. A fatal error
-/// (authentication, a rejected query) stops the pull: what was committed before it
-/// stays, and the checkpoint covers exactly that.
+/// (authentication, a rejected query, a search that failed after its retries) stops
+/// the pull: what was committed before it stays, and the checkpoint covers exactly
+/// that.
 pub async fn pull(
     store: &Store,
     backend: &Backend,
@@ -150,14 +167,17 @@ pub async fn pull(
         (None, None) => options.since_default_ns,
     };
     let end = options.end_ns;
-    let range = Window {
+    summary.range = Some(Window {
         start_ns: start,
         end_ns: end,
-    };
-    summary.range = Some(range);
-    let width = options.window_ns.min(backend.max_window_ns()).max(1);
-    let planned = windows::plan(start, end, width);
-    summary.windows = planned.len() as u64;
+    });
+    let width = options
+        .window_ns
+        .unwrap_or(i64::MAX)
+        .min(backend.max_window_ns())
+        .max(1);
+    let mut first = windows::plan(start, end, width);
+    first.reverse();
 
     // Coverage continues the previous checkpoint if the new range touches it.
     let mut covered_start = start;
@@ -170,154 +190,170 @@ pub async fn pull(
         old_pending = cp.pending.clone();
     }
 
+    let searcher = Searcher {
+        backend,
+        limit: options.limit.unwrap_or(backend.default_limit()).max(1),
+        min_window_ns: options.min_window_ns,
+        ahead: options.concurrency.max(1),
+        todo: first,
+        searching: FuturesUnordered::new(),
+        started: HashSet::new(),
+        answers: HashMap::new(),
+        seen: HashSet::new(),
+        seq: 0,
+    };
+    // Searches run ahead of the fetches as far as the concurrency lets them. Fetches
+    // finish in any order (a slow one holds up nothing but its own window); windows
+    // are committed in time order as each completes.
+    let mut done = std::pin::pin!(
+        stream::unfold(searcher, |mut searcher| async move {
+            let work = searcher.next_window().await?;
+            Some((stream::iter(work), searcher))
+        })
+        .flatten()
+        .map(|work| resolve(backend, work))
+        .buffer_unordered(options.concurrency.max(1))
+    );
+
     let mut batcher = Batcher::open(store, &options.ingest)?;
-    let seen: Mutex<HashSet<String>> = Mutex::new(HashSet::new());
     let mut pending: Vec<PendingTrace> = Vec::new();
     let mut contiguous = true;
-
-    let mut results = stream::iter(planned.iter().copied())
-        .map(|w| {
-            let seen = &seen;
-            async move { (w, collect_window(backend, w, options, seen).await) }
-        })
-        .buffered(options.concurrency.max(1));
-    while let Some((window, result)) = results.next().await {
-        let result = match result {
-            Ok(result) => result,
-            Err(e) => {
-                // Stop: later windows must not be committed past a fatal error either.
-                drop(results);
+    let mut open: BTreeMap<u64, Open> = BTreeMap::new();
+    let mut next_seq = 0;
+    let mut stopped: Option<Stop> = None;
+    while let Some(item) = done.next().await {
+        match item {
+            Done::Trace { seq, spans } => {
+                let window = open.entry(seq).or_default();
+                window.traces.push(spans);
+                window.done += 1;
+            }
+            Done::Failed { seq, failure } => {
+                let window = open.entry(seq).or_default();
+                window.failures.push(failure);
+                window.done += 1;
+            }
+            Done::End(end) => {
+                let seq = end.seq;
+                open.entry(seq).or_default().end = Some(end);
+            }
+            Done::Stop(stop) if stop.finish_earlier => stopped = Some(stop),
+            Done::Stop(stop) => {
+                // Nothing of this window is committed, nor anything after it.
                 batcher.finish()?;
-                return Err(PullError::Stopped { window, source: e });
-            }
-        };
-        summary.searches += result.searches;
-        for spans in result.traces {
-            summary.traces += 1;
-            summary.spans += spans.len() as u64;
-            if running::still_running(&spans)
-                && options.now_ns - running::last_start_ns(&spans) < options.running_grace_ns
-            {
-                summary.running += 1;
-                pending.push(PendingTrace {
-                    trace_id: spans[0].trace_id.clone(),
-                    start_ns: running::first_start_ns(&spans),
-                });
-                continue;
-            }
-            for span in spans {
-                batcher.add(span)?;
+                return Err(stop.into_error());
             }
         }
-        let stats = batcher.commit()?.write;
-        summary.stored = stats.stored;
-        summary.duplicates = stats.duplicates;
-        let clean =
-            result.failures.is_empty() && (result.partial.is_empty() || options.allow_partial);
-        summary.failures.extend(result.failures);
-        summary.partial.extend(result.partial);
-        contiguous &= clean;
-        if contiguous {
-            let mut keep: Vec<PendingTrace> = old_pending
-                .iter()
-                .filter(|p| p.start_ns >= window.end_ns)
-                .cloned()
-                .collect();
-            keep.extend(pending.iter().cloned());
-            let cp = Checkpoint {
-                version: CHECKPOINT_VERSION,
-                backend: backend.name().to_string(),
-                url: redact(url),
-                query: backend.query_key(),
-                covered_start_ns: covered_start,
-                covered_end_ns: window.end_ns,
-                pending: keep,
-                written_at: chrono::Utc::now().to_rfc3339(),
+        while open.get(&next_seq).is_some_and(Open::complete) {
+            let Some(window) = open.remove(&next_seq) else {
+                break;
             };
-            checkpoint::save(&cp_path, &cp)?;
-            summary.checkpoint_end_ns = Some(window.end_ns);
+            next_seq += 1;
+            let cp = Commit {
+                checkpoint: &cp_path,
+                backend,
+                url,
+                covered_start,
+                old_pending: &old_pending,
+            };
+            commit_window(
+                window,
+                &cp,
+                options,
+                &mut batcher,
+                &mut pending,
+                &mut contiguous,
+                &mut summary,
+            )?;
+            progress(&summary);
         }
-        summary.windows_done += 1;
-        let stats = backend.http().stats();
-        summary.retries = stats.retries.load(Ordering::Relaxed);
-        summary.requests = stats.requests.load(Ordering::Relaxed);
-        progress(&summary);
     }
-    drop(results);
-    let done = batcher.finish()?;
-    summary.stored = done.write.stored;
-    summary.duplicates = done.write.duplicates;
+    let finished = batcher.finish()?;
+    if let Some(stop) = stopped {
+        return Err(stop.into_error());
+    }
+    summary.stored = finished.write.stored;
+    summary.duplicates = finished.write.duplicates;
     Ok(summary)
 }
 
-/// Searches one window, splitting it while answers come back full, then fetches the
-/// traces found as ids. Non-fatal failures are recorded and the rest goes on.
-async fn collect_window(
-    backend: &Backend,
-    window: Window,
+/// What committing a window needs to know of its pull.
+struct Commit<'a> {
+    checkpoint: &'a std::path::Path,
+    backend: &'a Backend,
+    url: &'a str,
+    covered_start: i64,
+    old_pending: &'a [PendingTrace],
+}
+
+/// Stores a completed final window (holding back running traces), commits the store
+/// and, while every window so far was pulled cleanly, advances the checkpoint.
+fn commit_window(
+    mut open: Open,
+    pull: &Commit<'_>,
     options: &PullOptions,
-    seen: &Mutex<HashSet<String>>,
-) -> Result<WindowResult, HttpError> {
-    let mut result = WindowResult::default();
-    let mut ids = Vec::new();
-    let mut todo = vec![window];
-    let first_time = |id: &str| match seen.lock() {
-        Ok(mut set) => set.insert(id.to_string()),
-        Err(poisoned) => poisoned.into_inner().insert(id.to_string()),
+    batcher: &mut Batcher,
+    pending: &mut Vec<PendingTrace>,
+    contiguous: &mut bool,
+    summary: &mut PullSummary,
+) -> Result<(), PullError> {
+    let Some(end) = open.end else {
+        return Ok(());
     };
-    while let Some(w) = todo.pop() {
-        result.searches += 1;
-        let found = match backend.search(w, options.limit).await {
-            Ok(found) => found,
-            Err(e) if e.is_fatal() => return Err(e),
-            Err(e) => {
-                result.failures.push(e.to_string());
-                continue;
-            }
-        };
-        match windows::split(w, found.hits, options.limit, options.min_window_ns) {
-            Split::Halves(a, b) => {
-                todo.push(b);
-                todo.push(a);
-                continue;
-            }
-            Split::Partial => result.partial.push(format!(
-                "window {w} still returned {} traces (the limit) at the minimum width; traces may be missing (raise --limit or lower --min-window)",
-                found.hits
-            )),
-            Split::Complete => {}
-        }
-        for trace in found.found {
-            if !first_time(trace.trace_id()) {
-                continue;
-            }
-            match trace {
-                Found::Spans(spans) => result.traces.push(spans),
-                Found::Id(id) => ids.push(id),
-            }
-        }
-    }
-    let mut fetched = stream::iter(ids)
-        .map(|id| async move {
-            let spans = backend.fetch(&id).await;
-            (id, spans)
-        })
-        .buffer_unordered(options.concurrency.max(1));
-    while let Some((id, spans)) = fetched.next().await {
-        match spans {
-            Ok(spans) if spans.is_empty() => {
-                result
-                    .failures
-                    .push(format!("trace {id}: found by the search but not by id"));
-            }
-            Ok(spans) => result.traces.push(spans),
-            Err(e) if e.is_fatal() => return Err(e),
-            Err(e) => result.failures.push(format!("trace {id}: {e}")),
-        }
-    }
+    summary.searches += end.searches;
+    summary.windows += 1;
     // Store in a stable order whatever order the fetches finished in.
-    result
-        .traces
+    open.traces
         .sort_by(|a, b| a[0].trace_id.cmp(&b[0].trace_id));
-    Ok(result)
+    for spans in open.traces {
+        summary.traces += 1;
+        summary.spans += spans.len() as u64;
+        if running::still_running(&spans)
+            && options.now_ns - running::last_start_ns(&spans) < options.running_grace_ns
+        {
+            summary.running += 1;
+            pending.push(PendingTrace {
+                trace_id: spans[0].trace_id.clone(),
+                start_ns: running::first_start_ns(&spans),
+            });
+            continue;
+        }
+        for span in spans {
+            batcher.add(span)?;
+        }
+    }
+    let stats = batcher.commit()?.write;
+    summary.stored = stats.stored;
+    summary.duplicates = stats.duplicates;
+    let clean = open.failures.is_empty() && (end.partial.is_none() || options.allow_partial);
+    summary.failures.append(&mut open.failures);
+    summary.partial.extend(end.partial);
+    *contiguous &= clean;
+    let window = end.window;
+    if *contiguous {
+        let mut keep: Vec<PendingTrace> = pull
+            .old_pending
+            .iter()
+            .filter(|p| p.start_ns >= window.end_ns)
+            .cloned()
+            .collect();
+        keep.extend(pending.iter().cloned());
+        let cp = Checkpoint {
+            version: CHECKPOINT_VERSION,
+            backend: pull.backend.name().to_string(),
+            url: redact(pull.url),
+            query: pull.backend.query_key(),
+            covered_start_ns: pull.covered_start,
+            covered_end_ns: window.end_ns,
+            pending: keep,
+            written_at: chrono::Utc::now().to_rfc3339(),
+        };
+        checkpoint::save(pull.checkpoint, &cp)?;
+        summary.checkpoint_end_ns = Some(window.end_ns);
+    }
+    summary.done_to_ns = Some(window.end_ns);
+    let stats = pull.backend.http().stats();
+    summary.retries = stats.retries.load(Ordering::Relaxed);
+    summary.requests = stats.requests.load(Ordering::Relaxed);
+    Ok(())
 }

@@ -1,6 +1,9 @@
-//! Time windows: cutting a range into search windows, and the rule for splitting a
-//! window whose search came back full (the backends cap results at `limit` and never
-//! say that they truncated, so a full answer must be assumed truncated).
+//! Time windows: cutting a range into the first search windows (the whole range, or
+//! pieces as wide as the backend allows), and the rule for splitting a window whose
+//! search came back full (the backends cap results at `limit` and never say that they
+//! truncated, so a full answer must be assumed truncated). A sparse range is answered
+//! by one search per first window; only where the traces are dense does a pull pay
+//! for narrower windows.
 
 use crate::source::backend::api::Window;
 

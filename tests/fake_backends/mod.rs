@@ -11,7 +11,7 @@
 
 pub mod encode;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -121,6 +121,53 @@ impl Fake {
 
     pub fn served(&self) -> Vec<Served> {
         self.log.lock().unwrap().clone()
+    }
+
+    /// Searches served (not service lists, not fetches by id), counted by the service
+    /// they asked for ("" when none).
+    pub fn searches_by_service(&self) -> BTreeMap<String, usize> {
+        let (path, names): (&str, &[&str]) = match self.kind {
+            Kind::JaegerV3 => (
+                "/api/v3/traces",
+                &["query.service_name", "query.serviceName"],
+            ),
+            Kind::JaegerV1 => ("/api/traces", &["service"]),
+            Kind::Tempo { .. } => ("/api/search", &[]),
+            Kind::Zipkin => ("/api/v2/traces", &["serviceName"]),
+        };
+        let mut counts = BTreeMap::new();
+        for served in self.served() {
+            let (p, q) = served
+                .target
+                .split_once('?')
+                .unwrap_or((&served.target, ""));
+            if p != path {
+                continue;
+            }
+            let url = reqwest::Url::parse(&format!("http://x/?{q}")).expect("query");
+            let service = url
+                .query_pairs()
+                .find(|(k, _)| names.contains(&k.as_ref()))
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            *counts.entry(service).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Fetches by id served, counted by trace id (Tempo).
+    pub fn fetches_by_trace(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for served in self.served() {
+            let path = served.target.split('?').next().unwrap_or("");
+            if (path.starts_with("/api/v2/traces/") || path.starts_with("/api/traces/"))
+                && served.status == 200
+            {
+                let id = path.rsplit('/').next().unwrap_or("").to_string();
+                *counts.entry(id).or_insert(0) += 1;
+            }
+        }
+        counts
     }
 }
 
@@ -429,6 +476,7 @@ fn answer(kind: Kind, b: &Behaviour, r: &Request) -> (u16, &'static str, Vec<u8>
                 json_body(json!({"batches": rs}))
             }
         }
+        (Kind::Zipkin, "/api/v2/services") => json_body(json!(services(b))),
         (Kind::Zipkin, "/api/v2/traces") => {
             let hi = num(r, &["endTs"]) * MS + (MS - 1);
             let lo = (num(r, &["endTs"]) - num(r, &["lookback"])) * MS;
@@ -437,4 +485,83 @@ fn answer(kind: Kind, b: &Behaviour, r: &Request) -> (u16, &'static str, Vec<u8>
         }
         _ => not_found(),
     }
+}
+
+/// `count` CI traces over the 30 days from `start_ns`, spread over `services` services
+/// the way a real month is uneven: the first service runs half of them, the rest
+/// share what is left; nightly runs bunch at 02:00, pushes fall in office hours on
+/// weekdays; one trace in ten crosses into the next service (a deploy job); 2–7 spans
+/// each; some trace ids have leading zeros (Tempo strips them). Deterministic.
+pub fn month_of_traces(start_ns: i64, count: usize, services: usize) -> Vec<Vec<Span>> {
+    const S: i64 = 1_000_000_000;
+    const DAY: i64 = 86_400 * S;
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let services = services.max(1);
+    let name = |k: usize| format!("ci-{k:02}");
+    (0..count)
+        .map(|i| {
+            let r = next();
+            let service = if r % 2 == 0 || services == 1 {
+                0
+            } else {
+                1 + (r as usize / 2) % (services - 1)
+            };
+            let day = (next() % 30) as i64;
+            let start = if next() % 4 == 0 {
+                // Nightly: 02:00 plus a few minutes.
+                start_ns + day * DAY + 2 * 3600 * S + (next() % 600) as i64 * S
+            } else {
+                // A push: 08:00–18:00 on a weekday (2025-06-01 is a Sunday).
+                let day = if day % 7 == 0 || day % 7 == 6 {
+                    day + 1
+                } else {
+                    day
+                };
+                start_ns + day.min(29) * DAY + 8 * 3600 * S + (next() % 36_000) as i64 * S
+            };
+            let trace_id = if i % 5 == 0 {
+                format!("{:032x}", next() >> 20)
+            } else {
+                format!("{:016x}{:016x}", next(), next())
+            };
+            let spans = 2 + (next() % 6) as usize;
+            let root = format!("{:016x}", next() | 1);
+            (0..spans)
+                .map(|j| {
+                    let crosses = i % 10 == 3 && j == spans - 1;
+                    let svc = if crosses {
+                        (service + 1) % services
+                    } else {
+                        service
+                    };
+                    let offset = j as i64 * 7 * S;
+                    Span {
+                        trace_id: trace_id.clone(),
+                        span_id: if j == 0 {
+                            root.clone()
+                        } else {
+                            format!("{:016x}", next() | 1)
+                        },
+                        parent_span_id: (j > 0).then(|| root.clone()),
+                        name: if j == 0 {
+                            "pipeline".to_string()
+                        } else {
+                            format!("job {j}")
+                        },
+                        kind: "internal".into(),
+                        service: Some(name(svc)),
+                        start_ns: start + offset,
+                        end_ns: start + offset + (1 + (next() % 900) as i64) * S,
+                        ..Span::default()
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use chrono::SecondsFormat;
-use regex::Regex;
 
 use crate::model::SourceKind;
 use crate::source::BodyKind;
@@ -61,7 +60,8 @@ impl JaegerApi {
         }
     }
 
-    /// Lists services, choosing api_v3 or v1 on the way.
+    /// Lists services (sorted), choosing api_v3 or v1 on the way: service discovery,
+    /// for pulling every CI service of a server.
     pub async fn services(&self) -> Result<Vec<String>, HttpError> {
         let parse = |r: &Response| -> Result<Vec<String>, BodyError> {
             expect_json(r)?;
@@ -99,13 +99,6 @@ impl JaegerApi {
             }
             Err(e) => Err(e),
         }
-    }
-
-    /// The services whose name matches `pattern`, sorted: service discovery, for
-    /// pulling every CI service of a server.
-    pub async fn services_matching(&self, pattern: &Regex) -> Result<Vec<String>, HttpError> {
-        let all = self.services().await?;
-        Ok(all.into_iter().filter(|s| pattern.is_match(s)).collect())
     }
 
     /// Full traces with spans starting in `window`, at most `limit` of them.

@@ -1,10 +1,11 @@
 //! Zipkin's query API: `/api/v2/traces?serviceName=&endTs=&lookback=&limit=` (ms),
-//! answering a list of traces, each a list of Zipkin v2 spans.
+//! answering a list of traces, each a list of Zipkin v2 spans; and `/api/v2/services`,
+//! the list of service names, for service discovery.
 
 use crate::model::SourceKind;
 use crate::source::BodyKind;
 use crate::source::backend::api::{Found, SearchResult, Window, decode_strict, group_by_trace};
-use crate::source::backend::http::{HttpClient, HttpError, Response, expect_json};
+use crate::source::backend::http::{BodyError, HttpClient, HttpError, Response, expect_json};
 
 /// What to search for.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +35,20 @@ impl ZipkinApi {
             base: base.trim_end_matches('/').to_string(),
             http,
         }
+    }
+
+    /// The service names the server knows, sorted.
+    pub async fn services(&self) -> Result<Vec<String>, HttpError> {
+        let url = format!("{}/api/v2/services", self.base);
+        let parse = |r: &Response| -> Result<Vec<String>, BodyError> {
+            expect_json(r)?;
+            let names: Vec<String> = serde_json::from_slice(&r.body)?;
+            Ok(names)
+        };
+        let mut names = self.http.get(&url, &[], "application/json", parse).await?;
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 
     /// Full traces with a span in `window`, at most `limit`.
