@@ -47,11 +47,117 @@ fn messy_store() -> &'static Env {
     static STORE: OnceLock<Env> = OnceLock::new();
     STORE.get_or_init(|| {
         let env = common::synth_store(1);
-        let path = env.write("wide-run.json", &wide_run());
+        let mut lines = wide_run();
+        for k in 0..12 {
+            lines.push('\n');
+            lines.push_str(&long_named_flaky_run(k));
+        }
+        let path = env.write("wide-run.jsonl", &lines);
         let (code, stderr) = env.ingest(&[&path]);
         assert_eq!(code, 0, "ingest of the wide run failed: {stderr}");
         env
     })
+}
+
+/// The flaky test of [`long_named_flaky_run`]: a parametrised id with no space to
+/// break at, as pytest writes them.
+const LONG_TEST: &str = "tests/integration/test_artifacts.py::TestArtifactStore::test_download_resumes_after_reset[eu-west-1-s3-multipart-64MiB-chunks-with-checksum-sha256-and-retry-policy-exponential-backoff]";
+
+/// Run `k` of 12 on one commit of main, 20–29 June: every fourth fails
+/// [`LONG_TEST`], whose failing executions have an erroring request to a long URL
+/// path, so the likely cause is long and mostly unbreakable too.
+fn long_named_flaky_run(k: i64) -> String {
+    const S: i64 = 1_000_000_000;
+    let t0: i64 = 1_750_377_600 * S + k * 18 * 3_600 * S; // 2025-06-20T00:00:00Z + 18 h each
+    let failed = k % 4 == 1;
+    let trace = format!("{:032x}", 0xabc0_0000 + k);
+    let kv = |pairs: &[(&str, &str)]| {
+        serde_json::Value::Array(
+            pairs
+                .iter()
+                .map(|(key, v)| serde_json::json!({"key": key, "value": {"stringValue": v}}))
+                .collect(),
+        )
+    };
+    let span = |id: &str,
+                parent: Option<&str>,
+                name: &str,
+                from: i64,
+                to: i64,
+                error: bool,
+                attrs| {
+        let mut s = serde_json::json!({
+            "traceId": trace, "spanId": id, "name": name,
+            "startTimeUnixNano": (t0 + from * S).to_string(), "endTimeUnixNano": (t0 + to * S).to_string(),
+            "attributes": attrs, "status": {"code": if error { 2 } else { 1 }},
+        });
+        if let Some(parent) = parent {
+            s["parentSpanId"] = serde_json::json!(parent);
+        }
+        s
+    };
+    let result = if failed { "failure" } else { "success" };
+    let url = "GET /v1/artifacts/eu-west-1/7f3c9a1e5b2d4f6a8c0e1b3d5f7a9c1e/chunks/00000042/range/67108864-134217727";
+    let spans = vec![
+        span(
+            "00000000000000f1",
+            None,
+            "ci",
+            0,
+            300,
+            false,
+            kv(&[
+                ("cicd.pipeline.name", "ci"),
+                ("cicd.pipeline.run.id", &format!("artifacts-{k}")),
+                ("cicd.pipeline.result", result),
+            ]),
+        ),
+        span(
+            "00000000000000f2",
+            Some("00000000000000f1"),
+            "integration",
+            10,
+            290,
+            failed,
+            kv(&[
+                ("cicd.pipeline.task.name", "integration"),
+                ("cicd.pipeline.task.run.result", result),
+            ]),
+        ),
+        span(
+            "00000000000000f3",
+            Some("00000000000000f2"),
+            LONG_TEST,
+            20,
+            280,
+            failed,
+            kv(&[
+                ("test.case.name", LONG_TEST),
+                (
+                    "test.case.result.status",
+                    if failed { "fail" } else { "pass" },
+                ),
+            ]),
+        ),
+        span(
+            "00000000000000f4",
+            Some("00000000000000f3"),
+            url,
+            30,
+            270,
+            failed,
+            kv(&[("http.request.method", "GET")]),
+        ),
+    ];
+    serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": kv(&[
+            ("service.name", "ci"),
+            ("vcs.ref.head.name", "main"),
+            ("vcs.ref.head.revision", "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"),
+        ])},
+        "scopeSpans": [{"spans": spans}],
+    }]})
+    .to_string()
 }
 
 /// The trace id of [`wide_run`].
