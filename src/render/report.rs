@@ -233,7 +233,11 @@ pub fn html(d: &ReportData) -> String {
     let _ = write!(
         out,
         "<h2>Pipeline failure rate per branch</h2><p>Failed of all runs per {}, one chart per branch, all on one scale.</p>{}",
-        escape(&d.failure_rate_bucket),
+        if d.failure_rate_bucket == "week" {
+            "week (weeks start on Monday; the first and the last may be partial)"
+        } else {
+            "day"
+        },
         small_multiples(
             "failure-rate-by-branch",
             &d.failure_rate_bucket,

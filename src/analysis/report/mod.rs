@@ -109,7 +109,7 @@ pub struct ReportData {
     pub current: Headline,
     pub previous: Headline,
     pub flaky: Vec<FlakyTest>,
-    /// `day`, or `week` when the report spans more than three weeks.
+    /// `day`, or `week` when the report spans more than 16 days.
     pub failure_rate_bucket: String,
     /// Pipeline failure rate of the busiest branches, per bucket.
     pub failure_rate_by_branch: Vec<BranchRates>,
@@ -242,9 +242,9 @@ fn signal_name(signal: Signal) -> String {
 /// The busiest branches shown: six small charts fit a page.
 const MAX_BRANCHES: usize = 6;
 const MAX_TASKS: usize = 3;
-/// Failure rates are bucketed per day up to three weeks, per week beyond: a small
-/// chart has room for about 21 labelled bars.
-const DAILY_UP_TO_NS: i64 = 21 * 86_400 * 1_000_000_000;
+/// Failure rates are bucketed per day up to 16 days (at most 17 calendar days), per
+/// week beyond: a small chart has room for about 19 bars labelled `12/34`.
+const DAILY_UP_TO_NS: i64 = 16 * 86_400 * 1_000_000_000;
 
 async fn branch_rates(engine: &Engine, bucket: Bucket) -> Result<Vec<BranchRates>, QueryError> {
     let rows = failures::rows::<ByBranch>(engine, Some(bucket)).await?;
