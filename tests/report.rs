@@ -428,9 +428,12 @@ for (const el of document.body.querySelectorAll('*')) {
 }
 const rows = document.querySelectorAll('#critical-path rect.bar').length;
 const folded = document.querySelectorAll('#critical-path rect.folded').length;
+const charts = [...document.querySelectorAll('#failure-rate-by-branch svg')];
+const chart_widths = charts.map(c => Math.round(c.getBoundingClientRect().width));
+const counts = document.querySelectorAll('#failure-rate-by-branch text.count').length;
 const pre = document.createElement('pre');
 pre.id = 'measured';
-pre.textContent = JSON.stringify({viewport: vw, scroll_width: document.documentElement.scrollWidth, wide: wide.slice(0, 20), rows: rows, folded: folded});
+pre.textContent = JSON.stringify({viewport: vw, scroll_width: document.documentElement.scrollWidth, wide: wide.slice(0, 20), rows: rows, folded: folded, chart_widths: chart_widths, counts: counts});
 document.body.appendChild(pre);
 </script>"#;
 
@@ -561,6 +564,19 @@ fn html_report_fits_1280px_in_chromium() {
     assert_eq!(m["rows"], path_rows as u64, "{m}");
     assert_eq!(m["folded"], folded.len() as u64, "{m}");
 
+    // Six small charts side by side in pairs, at full size, their bars labelled.
+    let widths: Vec<u64> = m["chart_widths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_u64().unwrap())
+        .collect();
+    assert_eq!(widths.len(), 6, "{m}");
+    assert!(
+        widths.iter().all(|&w| w >= 480),
+        "a small chart was shrunk: {m}"
+    );
+    assert!(m["counts"].as_u64().unwrap() >= 6, "{m}");
     // Every chart rendered, every branch has its own small chart.
     for (id, series) in [
         ("failure-rate-by-branch", branches.clone()),
