@@ -16,15 +16,24 @@ const DAY_NS: i64 = 24 * HOUR_NS;
 pub fn summary(w: &Window) -> String {
     let current = range(w.since_ns, w.until_ns);
     let current = if w.since_is_relative {
-        format!("the last {} ({current})", span(w.current_ns()))
+        format!("the last {} ({current})", counted(w.current_ns()))
     } else {
         current
     };
     format!(
         "This report covers {current}, compared with the {} before ({}).",
-        span(w.baseline_len_ns()),
+        counted(w.baseline_len_ns()),
         range(w.baseline_ns, w.since_ns)
     )
+}
+
+/// [`span`] after "the": "the last day", "the 13 days before".
+fn counted(ns: i64) -> String {
+    let text = span(ns);
+    match text.strip_prefix("1 ") {
+        Some(unit) => unit.to_string(),
+        None => text,
+    }
 }
 
 /// A length of time in the largest unit that says it exactly enough: whole days,
@@ -139,7 +148,7 @@ mod tests {
         );
         assert_eq!(
             said("1d", None, None, NOW),
-            "This report covers the last 1 day (22 October 2026), compared with the 1 day before (21 October 2026)."
+            "This report covers the last day (22 October 2026), compared with the day before (21 October 2026)."
         );
     }
 
