@@ -1,8 +1,8 @@
--- failures by test: test executions and failed ones per test (and per bucket).
+-- failures by test: test executions and failed ones per test (its test_id) and bucket.
 -- Parameters: $bucket ('day', 'week' or 'none').
 SELECT
-    test,
-    NULLIF(suite, '') AS suite,
+    test_id AS test,
+    MIN(NULLIF(suite, '')) AS suite,
     CASE $bucket
         WHEN 'day' THEN date_trunc('day', start_time)
         WHEN 'week' THEN date_trunc('week', start_time)
@@ -11,5 +11,5 @@ SELECT
     SUM(CASE WHEN failed THEN 1 ELSE 0 END) AS failed,
     ROUND(AVG(CASE WHEN failed THEN 1.0 ELSE 0.0 END), 4) AS failure_rate
 FROM test_executions
-GROUP BY test, suite, bucket
-ORDER BY bucket, failure_rate DESC, runs DESC, test;
+GROUP BY test_id, bucket
+ORDER BY bucket, failure_rate DESC, runs DESC, test_id;

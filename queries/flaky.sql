@@ -1,5 +1,5 @@
--- flaky: per test, the evidence that it is flaky (pass and fail on the same commit)
--- or broken (fails on every execution of the commits it fails on).
+-- flaky: per test (its test_id, whatever emitted it), the evidence that it is flaky
+-- (pass and fail on the same commit) or broken (fails on every execution of the commits it fails on).
 --
 -- flake_rate: failures on flaky commits / executions, with its 95% Wilson interval
 -- [flake_rate_low, flake_rate_high].
@@ -12,48 +12,46 @@
 WITH sequenced AS (
     SELECT
         *,
-        LAG(failed) OVER (PARTITION BY test, suite ORDER BY start_time, span_id) AS prev_failed,
-        LAG(failed) OVER (PARTITION BY test, suite, run_key ORDER BY start_time, span_id) AS prev_failed_in_run
+        LAG(failed) OVER (PARTITION BY test_id ORDER BY start_time, span_id) AS prev_failed,
+        LAG(failed) OVER (PARTITION BY test_id, run_key ORDER BY start_time, span_id) AS prev_failed_in_run
     FROM test_executions
 ),
 per_commit AS (
     SELECT
-        test,
-        suite,
+        test_id,
         commit_key,
         SUM(CASE WHEN failed THEN 1 ELSE 0 END) AS fails,
         SUM(CASE WHEN failed THEN 0 ELSE 1 END) AS passes,
         MIN(CASE WHEN failed THEN start_time END) AS first_fail,
         MAX(CASE WHEN failed THEN start_time END) AS last_fail
     FROM test_executions
-    GROUP BY test, suite, commit_key
+    GROUP BY test_id, commit_key
 ),
 per_test_commits AS (
     SELECT
-        test,
-        suite,
+        test_id,
         SUM(CASE WHEN fails > 0 AND passes > 0 THEN 1 ELSE 0 END) AS flaky_commits,
         SUM(CASE WHEN fails > 0 AND passes > 0 THEN fails ELSE 0 END) AS flaky_failures,
         MIN(CASE WHEN fails > 0 AND passes > 0 THEN first_fail END) AS first_flake,
         MAX(CASE WHEN fails > 0 AND passes > 0 THEN last_fail END) AS last_flake
     FROM per_commit
-    GROUP BY test, suite
+    GROUP BY test_id
 ),
 per_test_runs AS (
     SELECT
-        test,
-        suite,
+        test_id,
+        MIN(NULLIF(suite, '')) AS suite,
         COUNT(*) AS runs,
         SUM(CASE WHEN failed THEN 0 ELSE 1 END) AS passes,
         SUM(CASE WHEN failed THEN 1 ELSE 0 END) AS failures,
         SUM(CASE WHEN NOT failed AND prev_failed_in_run THEN 1 ELSE 0 END) AS retry_passes,
         SUM(CASE WHEN prev_failed IS NOT NULL AND prev_failed <> failed THEN 1 ELSE 0 END) AS flips
     FROM sequenced
-    GROUP BY test, suite
+    GROUP BY test_id
 ),
 joined AS (
     SELECT
-        r.test,
+        r.test_id,
         r.suite,
         r.runs,
         r.passes,
@@ -67,7 +65,7 @@ joined AS (
         CAST(c.flaky_failures AS DOUBLE) / r.runs AS p,
         CAST(r.runs AS DOUBLE) AS n
     FROM per_test_runs r
-    JOIN per_test_commits c ON r.test = c.test AND r.suite = c.suite
+    JOIN per_test_commits c ON r.test_id = c.test_id
 ),
 scored AS (
     SELECT
@@ -84,8 +82,8 @@ scored AS (
     FROM joined
 )
 SELECT
-    test,
-    NULLIF(suite, '') AS suite,
+    test_id AS test,
+    suite,
     status,
     runs,
     passes,
@@ -102,4 +100,4 @@ SELECT
     last_flake
 FROM scored
 WHERE $all OR status = 'flaky'
-ORDER BY score DESC, flaky_commits DESC, failure_rate DESC, test, suite;
+ORDER BY score DESC, flaky_commits DESC, failure_rate DESC, test;

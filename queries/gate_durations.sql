@@ -5,7 +5,8 @@
 -- Only successful executions count: a failing test that runs into a timeout, or a task
 -- cut short by an earlier failure, would otherwise read as a duration change.
 --   kind     pipeline | task | step | test
---   subject  the pipeline, task or test name; for a step, "<task> / <step span name>"
+--   subject  the pipeline, task or test (its test_id, see test_spans); for a step,
+--            "<task> / <step span name>"
 SELECT
     role AS kind,
     COALESCE(pipeline, '') AS pipeline,
@@ -13,10 +14,12 @@ SELECT
         WHEN 'pipeline' THEN COALESCE(pipeline, name)
         WHEN 'task' THEN task
         WHEN 'step' THEN COALESCE(task, '') || ' / ' || name
-        WHEN 'test' THEN test
+        WHEN 'test' THEN COALESCE(a.test_id, s.test_id, test)
     END AS subject,
     duration_ns
-FROM spans
+FROM spans s
+LEFT JOIN test_id_aliases a
+    ON role = 'test' AND COALESCE(s.repo, '') = a.repo AND s.test_id = a.alias
 WHERE role IN ('pipeline', 'task', 'step', 'test')
     AND status <> 'error'
     AND (outcome = 'pass' OR (role = 'step' AND outcome IS NULL))

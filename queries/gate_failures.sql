@@ -13,8 +13,8 @@ FROM task_runs
 WHERE outcome IN ('pass', 'fail', 'error', 'timeout')
 GROUP BY pipeline, task
 UNION ALL
-SELECT 'test' AS level, COALESCE(pipeline, '') AS pipeline, test AS subject,
+SELECT 'test' AS level, COALESCE(pipeline, '') AS pipeline, test_id AS subject,
     COUNT(*) AS runs, SUM(CASE WHEN failed THEN 1 ELSE 0 END) AS failed
 FROM test_executions
-GROUP BY pipeline, test
+GROUP BY pipeline, test_id
 ORDER BY level, pipeline, subject;

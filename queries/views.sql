@@ -1,8 +1,42 @@
 -- Views shared by the named queries and available to `pipescope sql`.
--- They read `spans`, which is the store narrowed by the command's filters.
+-- They read `spans`, which is the store narrowed by the command's filters; only
+-- test_id_aliases reads `all_spans`, the whole store.
+
+-- Test identity. `test_id` is a test's canonical name across emitters (model/test_id.rs):
+-- `tests.integration.test_totals.test_totals` whether pytest-otel sent a node id or a
+-- JUnit report a class and a name. An emitter that gives only a bare name
+-- (`test_totals`) cannot be qualified from one span; here it stands for the one
+-- qualified id whose last part it is, in the same repository (or anywhere in the store
+-- when its repository is unknown). When no id, or more than one, ends in it, the bare
+-- name stays a test of its own: two `test_totals` in different modules stay apart.
+-- Read from the whole store, so that a window's bare names meet the ids of its baseline.
+CREATE VIEW test_id_aliases AS
+WITH leaves AS (
+    SELECT DISTINCT
+        COALESCE(repo, '') AS repo,
+        test_id,
+        btrim(regexp_replace(test_id, '^.*?([^.\[›]+(\[.*)?)$', '\1')) AS leaf
+    FROM all_spans
+    WHERE role = 'test' AND test_id IS NOT NULL
+)
+SELECT b.repo, b.test_id AS alias, MIN(q.test_id) AS test_id
+FROM leaves b
+JOIN leaves q ON q.leaf = b.test_id AND q.leaf <> q.test_id AND (q.repo = b.repo OR b.repo = '')
+WHERE b.leaf = b.test_id
+GROUP BY b.repo, b.test_id
+HAVING COUNT(DISTINCT q.test_id) = 1;
+
+-- Test spans with the identity every analysis groups by: `test_id` resolved through
+-- `test_id_aliases`, or the emitted name for stores written before `test_id` existed.
+CREATE VIEW test_spans AS
+SELECT s.*, COALESCE(a.test_id, s.test_id, s.test) AS resolved_test_id
+FROM spans s
+LEFT JOIN test_id_aliases a ON COALESCE(s.repo, '') = a.repo AND s.test_id = a.alias
+WHERE s.role = 'test';
 
 -- One row per test execution that passed or failed (skips and cancels are not evidence
 -- either way). Retries inside a run are separate executions.
+--   test_id     the test's identity (see test_spans); test is the name as emitted
 --   failed      fail or error
 --   commit_key  the commit, or the run when no commit is known: executions are only
 --               compared on the same code, never across unknown commits
@@ -11,6 +45,7 @@ CREATE VIEW test_executions AS
 SELECT
     trace_id,
     span_id,
+    resolved_test_id AS test_id,
     test,
     COALESCE(suite, '') AS suite,
     task,
@@ -24,8 +59,8 @@ SELECT
     outcome,
     outcome IN ('fail', 'error') AS failed,
     COALESCE("commit", 'run:' || COALESCE(run_id, trace_id)) AS commit_key
-FROM spans
-WHERE role = 'test' AND test IS NOT NULL AND outcome IN ('pass', 'fail', 'error');
+FROM test_spans
+WHERE test IS NOT NULL AND outcome IN ('pass', 'fail', 'error');
 
 -- One row per pipeline run: a trace with a pipeline span. Every attempt is its own
 -- trace, so every attempt is a run. A run failed when its pipeline span's outcome is

@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::span::Outcome;
+use super::test_id::{RawTestIdRules, TestIdRules};
 
 const BUILTIN: &str = include_str!("conventions.toml");
 
@@ -41,6 +42,7 @@ pub enum Group {
     TestScope,
     Suite,
     TestClass,
+    TestFile,
     PipelineResult,
     TaskResult,
     TestResult,
@@ -49,7 +51,7 @@ pub enum Group {
 
 impl Group {
     /// Every group, in discriminant order.
-    pub const ALL: [Group; 25] = [
+    pub const ALL: [Group; 26] = [
         Group::Pipeline,
         Group::RunId,
         Group::RunNumber,
@@ -71,6 +73,7 @@ impl Group {
         Group::TestScope,
         Group::Suite,
         Group::TestClass,
+        Group::TestFile,
         Group::PipelineResult,
         Group::TaskResult,
         Group::TestResult,
@@ -141,6 +144,7 @@ pub struct Conventions {
     stage_prefixes: Vec<String>,
     task_prefixes: Vec<String>,
     suite_names: Vec<String>,
+    test_id: TestIdRules,
 }
 
 /// A conventions file that could not be read or understood.
@@ -228,6 +232,11 @@ impl Conventions {
         &self.suite_names
     }
 
+    /// How test names from different emitters become one canonical `test_id`.
+    pub fn test_id_rules(&self) -> &TestIdRules {
+        &self.test_id
+    }
+
     fn empty() -> Conventions {
         Conventions {
             keys: vec![Vec::new(); Group::COUNT],
@@ -237,6 +246,7 @@ impl Conventions {
             stage_prefixes: Vec::new(),
             task_prefixes: Vec::new(),
             suite_names: Vec::new(),
+            test_id: TestIdRules::empty(),
         }
     }
 
@@ -280,6 +290,9 @@ impl Conventions {
             prepend_names(&mut self.task_prefixes, names.task_prefixes);
             prepend_names(&mut self.suite_names, names.suite_names);
         }
+        if let Some(rules) = raw.test_id {
+            self.test_id = self.test_id.merged(rules);
+        }
         self
     }
 }
@@ -318,6 +331,7 @@ struct RawFile {
     results: Option<RawResults>,
     boolean_results: Option<HashMap<String, RawBoolean>>,
     span_names: Option<RawSpanNames>,
+    test_id: Option<RawTestIdRules>,
 }
 
 /// Declares the `[keys]` rows once: the struct (with TOML names) and the mapping to
@@ -362,6 +376,7 @@ key_rows! {
     test_scope => TestScope,
     suite => Suite,
     test_class => TestClass,
+    test_file => TestFile,
     pipeline_result => PipelineResult,
     task_result => TaskResult,
     test_result => TestResult,

@@ -4,6 +4,7 @@
 pub mod conventions;
 pub mod normalize;
 pub mod span;
+pub mod test_id;
 pub mod tree;
 
 pub use conventions::{Conventions, ConventionsError};

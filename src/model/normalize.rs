@@ -100,6 +100,7 @@ impl Normalizer {
             ci.role = a.role;
             ci.task = a.task;
             ci.test = a.test;
+            ci.test_id = a.test_id;
             ci.suite = a.suite;
             ci.outcome = a.outcome;
             ci.pipeline.clone_from(&trace.pipeline);

@@ -116,6 +116,8 @@ pub struct CiFields {
     pub attempt: Option<i32>,
     pub task: Option<String>,
     pub test: Option<String>,
+    /// The test's canonical identity across emitters (`model::test_id`).
+    pub test_id: Option<String>,
     pub suite: Option<String>,
     pub outcome: Option<Outcome>,
     pub branch: Option<String>,

@@ -78,6 +78,9 @@ impl Engine {
             ctx.register_table("trace_facts_stored", facts)?;
             ctx.sql(&completed_spans_sql()).await?
         };
+        // Test identity is a property of the whole store, not of a window: a bare test
+        // name in this week's runs resolves through last month's qualified ids.
+        ctx.register_table("all_spans", spans.clone().into_view())?;
         if let Some(filter) = filter_expr(filters) {
             spans = spans.filter(filter)?;
         }

@@ -19,11 +19,12 @@ pub enum NamedQuery {
     GateFailures,
     GateFailedRuns,
     ReportTaskDurations,
+    TestIds,
 }
 
 impl NamedQuery {
     /// Every named query, in the order of the enum.
-    pub const ALL: [NamedQuery; 11] = [
+    pub const ALL: [NamedQuery; 12] = [
         NamedQuery::Flaky,
         NamedQuery::FailuresByBranch,
         NamedQuery::FailuresByPipeline,
@@ -35,6 +36,7 @@ impl NamedQuery {
         NamedQuery::GateFailures,
         NamedQuery::GateFailedRuns,
         NamedQuery::ReportTaskDurations,
+        NamedQuery::TestIds,
     ];
 
     /// The file name without `.sql`, as error messages name the query.
@@ -51,6 +53,7 @@ impl NamedQuery {
             NamedQuery::GateFailures => "gate_failures",
             NamedQuery::GateFailedRuns => "gate_failed_runs",
             NamedQuery::ReportTaskDurations => "report_task_durations",
+            NamedQuery::TestIds => "test_ids",
         }
     }
 
@@ -72,6 +75,7 @@ impl NamedQuery {
             NamedQuery::ReportTaskDurations => {
                 include_str!("../../queries/report_task_durations.sql")
             }
+            NamedQuery::TestIds => include_str!("../../queries/test_ids.sql"),
         }
     }
 }

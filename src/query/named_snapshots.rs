@@ -306,6 +306,12 @@ fn cases() -> Vec<Case> {
             vec![],
             false,
         ),
+        case(
+            "test_ids_t_cart",
+            NamedQuery::TestIds,
+            vec![("name", ScalarValue::from("t_cart"))],
+            true,
+        ),
     ]
 }
 

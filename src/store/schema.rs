@@ -34,6 +34,7 @@ pub const RUN_ID: &str = "run_id";
 pub const ATTEMPT: &str = "attempt";
 pub const TASK: &str = "task";
 pub const TEST: &str = "test";
+pub const TEST_ID: &str = "test_id";
 pub const SUITE: &str = "suite";
 pub const OUTCOME: &str = "outcome";
 pub const BRANCH: &str = "branch";
@@ -94,6 +95,7 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new(ATTEMPT, DataType::Int32, true),
         utf8(TASK, true),
         utf8(TEST, true),
+        utf8(TEST_ID, true),
         utf8(SUITE, true),
         utf8(OUTCOME, true),
         utf8(BRANCH, true),
@@ -138,6 +140,7 @@ pub fn to_record_batch(spans: &[Span]) -> Result<RecordBatch, ArrowError> {
     let mut attempt = Int32Builder::with_capacity(n);
     let mut task = StringBuilder::new();
     let mut test = StringBuilder::new();
+    let mut test_id = StringBuilder::new();
     let mut suite = StringBuilder::new();
     let mut outcome = StringBuilder::new();
     let mut branch = StringBuilder::new();
@@ -174,6 +177,7 @@ pub fn to_record_batch(spans: &[Span]) -> Result<RecordBatch, ArrowError> {
         attempt.append_option(ci.attempt);
         task.append_option(ci.task.as_deref());
         test.append_option(ci.test.as_deref());
+        test_id.append_option(ci.test_id.as_deref());
         suite.append_option(ci.suite.as_deref());
         outcome.append_option(ci.outcome.map(|o| o.as_str()));
         branch.append_option(ci.branch.as_deref());
@@ -202,6 +206,7 @@ pub fn to_record_batch(spans: &[Span]) -> Result<RecordBatch, ArrowError> {
         Arc::new(attempt.finish()),
         Arc::new(task.finish()),
         Arc::new(test.finish()),
+        Arc::new(test_id.finish()),
         Arc::new(suite.finish()),
         Arc::new(outcome.finish()),
         Arc::new(branch.finish()),

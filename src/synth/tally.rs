@@ -3,12 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::catalog::{self, BranchDef, Convention, Plant, SuiteDef};
+use super::catalog::{self, BranchDef, Convention, Plant, SuiteDef, TestDef};
 use super::generator::Gen;
 use super::pipeline_main;
 use super::run::Run;
 use super::suites::Exec;
 use super::truth::{Cause, PlantedFlaky, TestStats, Truth};
+use crate::model::Conventions;
+use crate::model::test_id::TestNames;
 
 /// (commit, test) → (passes, failures).
 pub(crate) type PerCommit = BTreeMap<(String, &'static str), (u64, u64)>;
@@ -34,13 +36,25 @@ pub(crate) fn record_execs(
     }
 }
 
-/// Computes the Truth from the generated runs.
+/// The name the analyses show for a test: its `test_id` from what the suite's
+/// convention emits (JUnit-to-OTLP spans carry the class, the others a bare name).
+fn test_id(suite: &SuiteDef, test: &TestDef) -> String {
+    let class = matches!(suite.convention, Convention::JUnit).then_some(test.class);
+    let names = TestNames {
+        name: test.name,
+        class,
+        file: None,
+    };
+    Conventions::builtin().test_id_rules().canonical(names)
+}
+
+/// Computes the Truth from the generated runs; tests are named by their `test_id`.
 pub(crate) fn make_truth(
     runs: &[Run],
     branches: &[BranchDef],
     suites: &[SuiteDef],
     per_commit: &PerCommit,
-    mut stats: BTreeMap<String, TestStats>,
+    stats: BTreeMap<String, TestStats>,
     g: &Gen,
 ) -> Truth {
     let mut t = Truth {
@@ -79,31 +93,40 @@ pub(crate) fn make_truth(
             .filter(|s| s.parent.is_some_and(|p| !ids.contains(&p)))
             .count() as u64;
     }
+    let smoke = catalog::smoke_suite();
+    let jenkins = catalog::jenkins_suites();
+    let all: Vec<&SuiteDef> = suites
+        .iter()
+        .chain(std::iter::once(&smoke))
+        .chain(jenkins.iter())
+        .collect();
+    let ids: BTreeMap<&str, String> = all
+        .iter()
+        .flat_map(|suite| suite.tests.iter().map(|t| (t.name, test_id(suite, t))))
+        .collect();
+    let shown = |name: &str| ids.get(name).cloned().unwrap_or_else(|| name.to_string());
+    let mut stats: BTreeMap<String, TestStats> =
+        stats.into_iter().map(|(k, v)| (shown(&k), v)).collect();
     for ((commit, test), &(p, f)) in per_commit {
-        let s = stats.entry(test.to_string()).or_default();
+        let test = shown(test);
+        let s = stats.entry(test.clone()).or_default();
         if p > 0 && f > 0 {
             s.flaky_commits += 1;
         } else if f > 0 {
             s.broken_commits += 1;
             t.broken_commits
-                .entry(test.to_string())
+                .entry(test)
                 .or_default()
                 .push(commit.clone());
         }
     }
-    let smoke = catalog::smoke_suite();
-    let jenkins = catalog::jenkins_suites();
-    let all = suites
-        .iter()
-        .chain(std::iter::once(&smoke))
-        .chain(jenkins.iter());
     for suite in all {
         for test in &suite.tests {
             match &test.plant {
-                Plant::Stable => t.stable_tests.push(test.name.into()),
-                Plant::Broken => t.broken_tests.push(test.name.into()),
+                Plant::Stable => t.stable_tests.push(shown(test.name)),
+                Plant::Broken => t.broken_tests.push(shown(test.name)),
                 Plant::Flaky { cause, child, rate } => t.flaky_tests.push(PlantedFlaky {
-                    test: test.name.into(),
+                    test: shown(test.name),
                     suite: suite.name.into(),
                     cause_span: match cause {
                         Cause::SelfDuration => match suite.convention {

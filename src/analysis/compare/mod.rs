@@ -29,7 +29,9 @@ mod tests;
 
 use std::cmp::Reverse;
 
-use crate::query::{Engine, QueryError, load};
+use datafusion::common::ScalarValue;
+
+use crate::query::{Engine, NamedQuery, QueryError, load, rows::records};
 
 pub use execution::{Descendant, Execution, Verdict, executions_from_tree, self_time};
 
@@ -187,10 +189,37 @@ pub async fn compare_test(engine: &Engine, test: &str) -> Result<Vec<CompareRow>
     Ok(compare(test, &executions))
 }
 
+/// A row of `queries/test_ids.sql`.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct TestIdRow {
+    test_id: String,
+    exact: bool,
+}
+
+/// The test_id a name typed by the user means: itself when it is one, else the one test
+/// emitted under that name or ending in it.
+async fn resolve_test(engine: &Engine, name: &str) -> Result<String, CompareError> {
+    let params = vec![("name", ScalarValue::from(name))];
+    let result = engine.run(NamedQuery::TestIds, params).await?;
+    let rows: Vec<TestIdRow> = records("test_ids", &result)?;
+    if rows.iter().any(|r| r.exact) || rows.is_empty() {
+        // Unknown names fall through to the "no executions" error of `explain`.
+        return Ok(name.to_string());
+    }
+    match <[TestIdRow; 1]>::try_from(rows) {
+        Ok([row]) => Ok(row.test_id),
+        Err(rows) => Err(CompareError::Ambiguous {
+            name: name.to_string(),
+            candidates: rows.into_iter().map(|r| r.test_id).collect(),
+        }),
+    }
+}
+
 /// The tests [`explain`] compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tests<'a> {
-    /// One test by its exact name; finding nothing for it is an error.
+    /// One test by its test_id, by the name an emitter gave it, or by the last part
+    /// of its test_id when that names one test only; finding nothing is an error.
     Named(&'a str),
     /// Every flaky test, in the order of [`flaky::rows`](super::flaky::rows).
     Flaky,
@@ -199,12 +228,18 @@ pub enum Tests<'a> {
 /// Errors of [`explain`].
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    /// The named test gave no rows: it is not in the store (names are exact) or has no
+    /// The named test gave no rows: no test has that name or id, or it has no
     /// passing or failing executions.
     #[error(
-        "no passing or failing executions of test '{0}' in the store (names are exact; `pipescope flaky --all` lists them)"
+        "no passing or failing executions of test '{0}' in the store (`pipescope flaky --all` lists the tests)"
     )]
     NoExecutions(String),
+    /// The name fits several tests (the same function in different files or classes).
+    #[error("'{name}' names {} tests; give one of them: {}", candidates.len(), candidates.join(", "))]
+    Ambiguous {
+        name: String,
+        candidates: Vec<String>,
+    },
     #[error(transparent)]
     Query(#[from] QueryError),
 }
@@ -217,7 +252,7 @@ pub async fn explain(
     limit: usize,
 ) -> Result<Vec<CompareRow>, CompareError> {
     let names: Vec<String> = match tests {
-        Tests::Named(test) => vec![test.to_string()],
+        Tests::Named(name) => vec![resolve_test(engine, name).await?],
         Tests::Flaky => super::flaky::rows(engine, false)
             .await?
             .into_iter()

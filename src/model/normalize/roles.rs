@@ -14,11 +14,14 @@
 //!   receiver's stage spans carry no attributes at all).
 //!
 //! Columns: `task` is the task's own name on tasks, and the nearest enclosing task's
-//! name on steps and tests; `test` only on tests; `suite` on suites, and on tests from
-//! their own `test.classname`/`test.suite.name` or else the nearest enclosing suite.
+//! name on steps and tests; `test` only on tests, as the emitter named it, and `test_id`
+//! its canonical identity (`model::test_id`) from the name, the test's own class and
+//! file; `suite` on suites, and on tests from their own `test.classname`/`test.suite.name`
+//! or else the nearest enclosing suite.
 
 use crate::model::conventions::{Conventions, Group};
 use crate::model::span::{Outcome, Role, Span, Status};
+use crate::model::test_id::TestNames;
 use crate::model::tree::Links;
 
 use super::facts::SpanFacts;
@@ -29,6 +32,7 @@ pub(super) struct Assigned {
     pub role: Option<Role>,
     pub task: Option<String>,
     pub test: Option<String>,
+    pub test_id: Option<String>,
     pub suite: Option<String>,
     pub outcome: Option<Outcome>,
     /// Name of the nearest task at or above this span, whatever its role; used to
@@ -250,12 +254,22 @@ pub(super) fn assign(
                     .or_else(|| facts[i].value(Group::Task, &spans[i]).map(str::to_string));
             }
             Some(Role::Test) => {
+                let (span, f) = (&spans[i], &facts[i]);
+                let class = f.value(Group::TestClass, span);
                 a.task = task_name;
-                a.suite = facts[i]
-                    .value(Group::TestClass, &spans[i])
-                    .or_else(|| facts[i].value(Group::Suite, &spans[i]))
+                a.suite = class
+                    .or_else(|| f.value(Group::Suite, span))
                     .map(str::to_string)
                     .or(suite_name);
+                // Only the test's own class and file qualify it: an enclosing suite span
+                // is often a session ("Test Suite") or a report file, not a namespace.
+                a.test_id = a.test.as_deref().map(|name| {
+                    conv.test_id_rules().canonical(TestNames {
+                        name,
+                        class,
+                        file: f.value(Group::TestFile, span),
+                    })
+                });
             }
             _ => {}
         }

@@ -212,7 +212,8 @@ pub(super) fn trace_fact(recs: &[&Rec], keys: &[&str]) -> String {
         .unwrap_or_else(|| panic!("trace without {keys:?}"))
 }
 
-/// (test name, passed) for a test execution span, in any of the three conventions.
+/// (test name as the truth gives it, its test_id for JUnit-to-OTLP spans; passed) for a
+/// test execution span, in any of the three conventions.
 pub(super) fn test_exec(r: &Rec) -> Option<(String, bool)> {
     let a = &r.attrs;
     if let Some(n) = a.get("test.case.name") {
@@ -222,7 +223,16 @@ pub(super) fn test_exec(r: &Rec) -> Option<(String, bool)> {
         return Some((n.clone(), a["tests.status"] == "passed"));
     }
     if a.get("test.scope").is_some_and(|s| s == "Case") {
-        return Some((a["test.name"].clone(), a["error"] == "false"));
+        // JUnit-to-OTLP spans carry the class: the truth names the test by its test_id.
+        let names = crate::model::test_id::TestNames {
+            name: &a["test.name"],
+            class: a.get("test.classname").map(String::as_str),
+            file: None,
+        };
+        let id = crate::model::Conventions::builtin()
+            .test_id_rules()
+            .canonical(names);
+        return Some((id, a["error"] == "false"));
     }
     None
 }
