@@ -22,8 +22,9 @@ pub struct Window {
     pub since_ns: i64,
     /// End of the current period (exclusive).
     pub until_ns: i64,
-    /// `--since` was a duration back from the end ("the last 2 days").
-    pub since_is_relative: bool,
+    /// `--since` was a duration and there was no `--until`: the period ends now, so it
+    /// reads "the last 2 days".
+    pub ends_now_by_duration: bool,
 }
 
 /// Why the periods cannot be resolved; each names the flag and what it was given.
@@ -81,7 +82,7 @@ impl Window {
             baseline_ns,
             since_ns,
             until_ns,
-            since_is_relative: is_duration(args.since),
+            ends_now_by_duration: is_duration(args.since) && args.until.is_none(),
         })
     }
 
@@ -151,7 +152,7 @@ mod tests {
         assert_eq!(w.since_ns, OCT_1);
         assert_eq!(w.until_ns, NOW);
         assert_eq!(w.baseline_ns, OCT_1 - 22 * DAY);
-        assert!(!w.since_is_relative);
+        assert!(!w.ends_now_by_duration);
         assert_eq!(w.bounds().baseline_from, "2026-09-09T00:00:00Z");
     }
 
@@ -161,8 +162,12 @@ mod tests {
         assert_eq!(w.until_ns, NOW - DAY);
         assert_eq!(w.since_ns, NOW - 3 * DAY);
         assert_eq!(w.baseline_ns, NOW - 10 * DAY);
-        assert!(w.since_is_relative);
+        assert!(
+            !w.ends_now_by_duration,
+            "2 days before 22 October is not 'the last 2 days'"
+        );
         let w = Window::resolve(args("1d", None, None), NOW).unwrap();
+        assert!(w.ends_now_by_duration);
         assert_eq!((w.baseline_ns, w.since_ns), (NOW - 2 * DAY, NOW - DAY));
     }
 

@@ -15,7 +15,7 @@ const DAY_NS: i64 = 24 * HOUR_NS;
 /// The sentence that opens the report.
 pub fn summary(w: &Window) -> String {
     let current = range(w.since_ns, w.until_ns);
-    let current = if w.since_is_relative {
+    let current = if w.ends_now_by_duration {
         format!("the last {} ({current})", counted(w.current_ns()))
     } else {
         current
@@ -149,6 +149,14 @@ mod tests {
         assert_eq!(
             said("1d", None, None, NOW),
             "This report covers the last day (22 October 2026), compared with the day before (21 October 2026)."
+        );
+    }
+
+    #[test]
+    fn a_duration_before_an_explicit_until_is_just_dates() {
+        assert_eq!(
+            said("2d", Some("2026-10-20"), None, NOW),
+            "This report covers 18–19 October 2026, compared with the 2 days before (16–17 October 2026)."
         );
     }
 
