@@ -84,6 +84,23 @@ fn planted_duration_regression_fails_naming_the_task() {
     assert!((0.45..0.75).contains(&change), "change {change}");
     assert!(build["statistics"]["p_value"].as_f64().unwrap() < 0.001);
     assert_eq!(build["statistics"]["test"], "mann_whitney_u");
+    // The evidence of the family-wise correction: Holm multiplies the smallest p-value
+    // by the family's size, and the report says how the family was made.
+    let p = build["statistics"]["p_value"].as_f64().unwrap();
+    let adjusted = build["statistics"]["adjusted_p_value"].as_f64().unwrap();
+    let family = &doc["family"];
+    assert_eq!(family["method"], "holm");
+    assert_eq!(build["statistics"]["family_size"], family["tested"]);
+    let tested = family["tested"].as_u64().unwrap();
+    assert!(tested >= 10, "{family}");
+    assert_eq!(
+        family["hypotheses"].as_u64().unwrap(),
+        tested + family["untestable"].as_u64().unwrap()
+    );
+    assert!(
+        adjusted > p && adjusted <= tested as f64 * p * (1.0 + 1e-9),
+        "{build}"
+    );
     // Only the build and what contains it (the pipeline) slowed down.
     for (rule, kind, name) in &found {
         assert!(

@@ -48,7 +48,9 @@ pub struct Args {
     /// Minimum runs for every rule (overrides each rule's own minimum).
     #[arg(long)]
     pub min_runs: Option<u64>,
-    /// p-value below which a change counts as real.
+    /// Family-wise error rate: the chance that a run with no change fails a duration
+    /// or failure-rate rule at all. Every subject's test is corrected together
+    /// (Holm-Bonferroni); a violation needs an adjusted p-value below this.
     #[arg(long)]
     pub significance: Option<f64>,
     /// Do not check this rule (repeatable): duration_p50, duration_p95, failure_rate,

@@ -7,8 +7,10 @@
 //!  "current": "branch=feature/x,since=2d", "baseline": "branch=main,since=14d",
 //!  "current_runs": 12, "baseline_runs": 140, …, "config": {…},
 //!  "rules": [{"rule", "enabled", "checked", "too_few_runs", "observed", "threshold", "violations"}],
+//!  "family": {"method": "holm", "significance", "hypotheses", "tested", "untestable"},
 //!  "violations": [{"rule", "subject": {"kind", "pipeline", "name"}, "baseline", "current",
-//!                  "threshold", "statistics": {…}}],
+//!                  "threshold", "statistics": {…, "p_value", "adjusted_p_value",
+//!                  "correction", "family_size"}}],
 //!  "triage": [{"run", "attempt", "pipeline", "kind", "subject", "category", "reason"}]}
 //! ```
 
@@ -16,7 +18,7 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use crate::analysis::gate::{Category, GateReport};
+use crate::analysis::gate::{Category, GateReport, Violation};
 use crate::render::github::{self, Level};
 use crate::render::{Rows, json::SCHEMA_VERSION, markdown, table};
 
@@ -83,7 +85,8 @@ pub fn violation_rows(report: &GateReport) -> Rows {
                 v.baseline.clone(),
                 v.current.clone(),
                 v.threshold.clone(),
-                v.statistics.get("p_value").cloned().unwrap_or(Value::Null),
+                statistic(v, "p_value"),
+                statistic(v, "adjusted_p_value"),
             ]
         })
         .collect();
@@ -95,11 +98,42 @@ pub fn violation_rows(report: &GateReport) -> Rows {
             "current",
             "threshold",
             "p_value",
+            "adjusted_p",
         ]
         .map(String::from)
         .to_vec(),
         rows,
     }
+}
+
+fn statistic(v: &Violation, key: &str) -> Value {
+    v.statistics.get(key).cloned().unwrap_or(Value::Null)
+}
+
+/// How the run's significance tests were corrected, in a sentence.
+pub fn family_line(report: &GateReport) -> String {
+    let f = &report.family;
+    if f.hypotheses == 0 {
+        return "Significance: no statistical test in this run".to_string();
+    }
+    if f.tested == 0 {
+        return format!(
+            "Significance: none of the {} tests can reach a family-wise error < {} with so few runs",
+            f.hypotheses, f.significance
+        );
+    }
+    let left_out = if f.untestable > 0 {
+        format!(
+            " ({} more left out: too few runs to ever reach it)",
+            f.untestable
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "Significance: Holm-Bonferroni over {} tests, family-wise error < {}{left_out}",
+        f.tested, f.significance
+    )
 }
 
 /// One row per triaged failure.
@@ -156,6 +190,7 @@ pub fn document(report: &GateReport) -> Value {
         "baseline_failed_runs": report.baseline_failed_runs,
         "config": report.config,
         "rules": report.rules,
+        "family": report.family,
         "violations": report.violations,
         "triage": report.triage,
     })
@@ -168,6 +203,7 @@ pub fn markdown(report: &GateReport) -> String {
         markdown::escape(&headline(report))
     );
     out.push_str(&markdown::render(&rule_rows(report)));
+    out.push_str(&format!("\n{}\n", markdown::escape(&family_line(report))));
     if !report.violations.is_empty() {
         out.push_str("\n### Violations\n\n");
         out.push_str(&markdown::render(&violation_rows(report)));
@@ -185,6 +221,7 @@ pub fn write(report: &GateReport, format: GateFormat, out: &mut dyn Write) -> io
         GateFormat::Table => {
             writeln!(out, "{}\n", headline(report))?;
             writeln!(out, "{}", table::render(&rule_rows(report)))?;
+            writeln!(out, "{}", family_line(report))?;
             if !report.violations.is_empty() {
                 writeln!(out, "\nViolations")?;
                 writeln!(out, "{}", table::render(&violation_rows(report)))?;
@@ -208,12 +245,14 @@ pub fn write(report: &GateReport, format: GateFormat, out: &mut dyn Write) -> io
 /// notices otherwise), then the Markdown step summary.
 fn write_github(report: &GateReport, out: &mut dyn Write) -> io::Result<()> {
     for v in &report.violations {
-        let p = v
-            .statistics
-            .get("p_value")
-            .and_then(Value::as_f64)
-            .map(|p| format!(", p={p:.2e}"))
-            .unwrap_or_default();
+        let p = match (
+            statistic(v, "p_value").as_f64(),
+            statistic(v, "adjusted_p_value").as_f64(),
+        ) {
+            (Some(p), Some(adjusted)) => format!(", p={p:.2e}, adjusted {adjusted:.2e}"),
+            (Some(p), None) => format!(", p={p:.2e}"),
+            _ => String::new(),
+        };
         let message = format!(
             "{}: {} — baseline {} → current {} (threshold {}{p})",
             v.rule,

@@ -1,6 +1,7 @@
 //! The CI gate: measures a *current* set of runs against a *baseline* selection and
 //! decides whether the change may merge (see [`rules`] for the rules and their
-//! statistics, [`triage`] for the verdict on each failure of a failed current run).
+//! statistics, [`family`] for how one gate run's many tests are corrected together,
+//! [`triage`] for the verdict on each failure of a failed current run).
 //!
 //! [`GateRequest`] is one evaluation as the command line asks for it: which runs,
 //! which baseline, which config file and overrides; [`ci_env`] fills in what a PR job
@@ -10,6 +11,7 @@
 
 pub mod ci_env;
 pub mod config;
+pub mod family;
 pub mod measures;
 pub mod request;
 pub mod rules;
@@ -19,6 +21,7 @@ pub mod triage;
 use serde::Serialize;
 
 pub use config::{ConfigError, GateConfig, Overrides};
+pub use family::FamilySummary;
 pub use measures::{RunMeasures, measure};
 pub use request::{CurrentRuns, GateError, GateRequest};
 pub use rules::{RuleSummary, Violation};
@@ -38,6 +41,8 @@ pub struct GateReport {
     pub config: GateConfig,
     pub rules: Vec<RuleSummary>,
     pub violations: Vec<Violation>,
+    /// The significance tests of this run, corrected together.
+    pub family: FamilySummary,
     pub triage: Vec<TriageItem>,
 }
 
@@ -50,7 +55,7 @@ impl GateReport {
         current: &RunMeasures,
         config: &GateConfig,
     ) -> GateReport {
-        let (rules, violations) = rules::evaluate(baseline, current, config);
+        let evaluation = rules::evaluate(baseline, current, config);
         GateReport {
             current: current_label,
             baseline: baseline_label,
@@ -59,8 +64,9 @@ impl GateReport {
             baseline_runs: baseline.pipeline_runs.runs,
             baseline_failed_runs: baseline.pipeline_runs.failed,
             config: config.clone(),
-            rules,
-            violations,
+            rules: evaluation.rules,
+            violations: evaluation.violations,
+            family: evaluation.family,
             triage: triage::triage(baseline, current),
         }
     }
