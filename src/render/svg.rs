@@ -1,7 +1,7 @@
 //! Hand-written inline SVG charts (a line chart, small multiples of bar charts and a
 //! waterfall): a plotting crate would cost more compile time than these few hundred
-//! lines. Every trace-derived string
-//! goes through [`html::escape`](super::html::escape); every series is a `<g class="series" data-series=…>` so
+//! lines. Every trace-derived string goes through [`html::escape`](super::html::escape);
+//! every series is a `<g class="series" data-series=…>` so
 //! tests (and people with devtools) can find it.
 
 use std::fmt::Write;
