@@ -1,12 +1,15 @@
 //! `pipescope report`: the nightly reliability report — a self-contained HTML file
-//! (or Markdown / JSON) comparing the last `--since` with the `--baseline` before it.
+//! (or Markdown / JSON) comparing the current period (`--since` up to `--until`) with
+//! the baseline before it (by default the same span of time; see
+//! `analysis::report::window`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 
-use crate::analysis::report::gather;
+use crate::analysis::report::window::{Window, WindowArgs};
+use crate::analysis::report::{Asked, gather};
 use crate::analysis::time::{now_ns, parse_time};
 use crate::render::report as render;
 use crate::store::Store;
@@ -20,12 +23,18 @@ pub enum ReportFormat {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// The current period: this long back from now.
+    /// Start of the current period: a duration back from --until (1d, 2w), a date
+    /// (2026-10-01, midnight UTC) or an RFC 3339 time.
     #[arg(long, default_value = "1d")]
     pub since: String,
-    /// The baseline: this long back from now, up to the start of the current period.
-    #[arg(long, default_value = "7d")]
-    pub baseline: String,
+    /// End of the current period (exclusive), in the same forms [default: now].
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Start of the baseline, which runs up to --since; in the same forms, durations
+    /// counting back from --until [default: the same span of time as the current
+    /// period, just before it].
+    #[arg(long)]
+    pub baseline: Option<String>,
     /// Output file (default: stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -37,21 +46,24 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
-    let store = Store::open_existing(data)?;
     let now = match &args.now {
         Some(t) => parse_time(t, now_ns()).map_err(|e| anyhow!("--now: {e}"))?,
         None => now_ns(),
     };
-    let since = parse_time(&args.since, now).map_err(|e| anyhow!("--since: {e}"))?;
-    let baseline = parse_time(&args.baseline, now).map_err(|e| anyhow!("--baseline: {e}"))?;
-    if baseline >= since {
-        bail!(
-            "--baseline {} must reach further back than --since {}",
-            args.baseline,
-            args.since
-        );
-    }
-    let report = gather(&store, &args.since, &args.baseline, since, baseline, now).await?;
+    let window = Window::resolve(
+        WindowArgs {
+            since: &args.since,
+            until: args.until.as_deref(),
+            baseline: args.baseline.as_deref(),
+        },
+        now,
+    )?;
+    let store = Store::open_existing(data)?;
+    let asked = Asked {
+        since: &args.since,
+        baseline: args.baseline.as_deref(),
+    };
+    let report = gather(&store, asked, &window).await?;
     let text = match args.format {
         ReportFormat::Html => render::html(&report),
         ReportFormat::Markdown => render::markdown(&report),

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use super::html::{self, escape};
-use super::svg::{line_chart, waterfall};
+use super::svg::{line_chart, small_multiples, waterfall};
 use crate::analysis::report::{Headline, ReportData, Series};
 use crate::render::gate::{rule_rows, triage_rows, violation_rows};
 use crate::render::{Rows, cells, json::SCHEMA_VERSION, markdown};
@@ -104,6 +104,31 @@ fn series_rows(series: &[Series], name: &str) -> Rows {
     }
 }
 
+fn branch_rows(d: &ReportData) -> Rows {
+    let mut rows = Vec::new();
+    for b in &d.failure_rate_by_branch {
+        for p in &b.points {
+            rows.push(vec![
+                json!(b.branch),
+                json!(p.bucket),
+                json!(p.runs),
+                json!(p.failed),
+                json!(p.failure_rate),
+            ]);
+        }
+    }
+    Rows {
+        columns: vec![
+            "branch".into(),
+            d.failure_rate_bucket.clone(),
+            "runs".into(),
+            "failed".into(),
+            "failure rate".into(),
+        ],
+        rows,
+    }
+}
+
 fn bar_rows(d: &ReportData) -> Rows {
     Rows {
         columns: ["span", "role", "start_s", "end_s"]
@@ -127,17 +152,18 @@ fn bar_rows(d: &ReportData) -> Rows {
 /// Markdown report.
 pub fn markdown(d: &ReportData) -> String {
     let mut out = format!(
-        "# pipescope reliability report\n\nCurrent: last {}; baseline: the {} before.\n\n## Headline\n\n",
-        d.since, d.baseline
+        "# pipescope reliability report\n\n{}\n\n## Headline\n\n",
+        markdown::escape(&d.summary)
     );
     out.push_str(&markdown::render(&headline_rows(d)));
     out.push_str("\n## Flaky tests\n\n");
     out.push_str(&markdown::render(&flaky_rows(d)));
-    out.push_str("\n## Failure rate per branch per day\n\n");
-    out.push_str(&markdown::render(&series_rows(
-        &d.failure_rate_by_branch,
-        "branch",
-    )));
+    let _ = write!(
+        out,
+        "\n## Pipeline failure rate per branch per {}\n\n",
+        d.failure_rate_bucket
+    );
+    out.push_str(&markdown::render(&branch_rows(d)));
     out.push_str("\n## Duration of the slowest tasks (s)\n\n");
     out.push_str(&markdown::render(&series_rows(&d.task_durations, "task")));
     out.push_str("\n## Critical path of a recent run\n\n");
@@ -164,9 +190,14 @@ pub fn json(d: &ReportData) -> Value {
     })
 }
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}\
-h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}\
-table{border-collapse:collapse;font-size:.9em;margin:.5em 0}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}\
+/// Nothing may be wider than the page: text cells wrap anywhere (long test names,
+/// causes, branch names) while headers and numbers stay whole (each column is at least
+/// as wide as its header), the likely cause gets the room that is left, charts shrink.
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 1em;max-width:1000px;color:#222}\
+h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}p{overflow-wrap:anywhere}\
+table{border-collapse:collapse;font-size:.9em;margin:.5em 0;max-width:100%}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}td{overflow-wrap:anywhere}td:first-child{min-width:8em}th,td.num{white-space:nowrap}\
+.flaky table{width:100%}.flaky td:first-child{min-width:15em}.flaky td:last-child{width:40%;font-size:.9em}\
+svg.chart{max-width:100%;height:auto}.multiples{display:flex;flex-wrap:wrap;gap:8px}\
 td.num{text-align:right}th{background:#f4f4f4}.cards{display:flex;gap:1em;flex-wrap:wrap}\
 .card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;min-width:140px}.card b{font-size:1.4em;display:block}\
 .pass{color:#2a7d2a}.fail{color:#c0392b}svg.chart{background:#fff;border:1px solid #eee}";
@@ -176,9 +207,8 @@ pub fn html(d: &ReportData) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>pipescope reliability report</title><style>{CSS}</style></head><body><h1>pipescope reliability report</h1><p>Current: last {}; baseline: the {} before.</p><div class=\"cards\">",
-        escape(&d.since),
-        escape(&d.baseline)
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>pipescope reliability report</title><style>{CSS}</style></head><body><h1>pipescope reliability report</h1><p id=\"summary\">{}</p><div class=\"cards\">",
+        escape(&d.summary)
     );
     for row in &headline_rows(d).rows {
         let _ = write!(
@@ -197,16 +227,20 @@ pub fn html(d: &ReportData) -> String {
     };
     let _ = write!(
         out,
-        "</div><h2>Flaky tests</h2>{}",
+        "</div><h2>Flaky tests</h2><div class=\"flaky\">{}</div>",
         html::table(&flaky_rows(d))
     );
     let _ = write!(
         out,
-        "<h2>Failure rate per branch</h2>{}",
-        line_chart(
+        "<h2>Pipeline failure rate per branch</h2><p>Failed of all runs per {}, one chart per branch, all on one scale.</p>{}",
+        if d.failure_rate_bucket == "week" {
+            "week (weeks start on Monday; the first and the last may be partial)"
+        } else {
+            "day"
+        },
+        small_multiples(
             "failure-rate-by-branch",
-            "Failure rate per branch per day",
-            "failure rate",
+            &d.failure_rate_bucket,
             &d.failure_rate_by_branch
         )
     );
@@ -223,7 +257,7 @@ pub fn html(d: &ReportData) -> String {
     let run = d.critical_path_run.as_deref().unwrap_or("-");
     let _ = write!(
         out,
-        "<h2>Critical path of a recent run</h2><p>Trace {}</p>{}",
+        "<h2>Critical path of a recent run</h2><p>Trace {}: the chain of spans that decided when it ended; spans that ran beside it are folded into grey rows.</p>{}",
         escape(run),
         waterfall("critical-path", "Critical path", &d.critical_path)
     );

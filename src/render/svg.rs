@@ -1,12 +1,13 @@
-//! Hand-written inline SVG charts (a line chart and a waterfall): a plotting crate
-//! would cost more compile time than these ~150 lines. Every trace-derived string
-//! goes through [`html::escape`](super::html::escape); every series is a `<g class="series" data-series=…>` so
+//! Hand-written inline SVG charts (a line chart, small multiples of bar charts and a
+//! waterfall): a plotting crate would cost more compile time than these few hundred
+//! lines. Every trace-derived string goes through [`html::escape`](super::html::escape);
+//! every series is a `<g class="series" data-series=…>` so
 //! tests (and people with devtools) can find it.
 
 use std::fmt::Write;
 
 use super::html::escape;
-use crate::analysis::report::{Bar, Series};
+use crate::analysis::report::{Bar, BranchRates, Series};
 
 const W: f64 = 720.0;
 const H: f64 = 260.0;
@@ -126,10 +127,111 @@ pub fn line_chart(id: &str, title: &str, y_label: &str, series: &[Series]) -> St
     svg
 }
 
-/// A waterfall of critical-path spans: one row per span, offset by start time.
+/// One small bar chart per branch, all on the same scale and the same buckets, each
+/// bar labelled with its failed/runs counts: six branches stay readable where six
+/// lines on one chart did not. A `<div id=…>` holding one `<svg>` per branch.
+pub fn small_multiples(id: &str, bucket: &str, branches: &[BranchRates]) -> String {
+    const SW: f64 = 480.0;
+    const SH: f64 = 150.0;
+    const S_LEFT: f64 = 36.0;
+    const S_RIGHT: f64 = 8.0;
+    const S_TOP: f64 = 34.0;
+    const S_BOTTOM: f64 = 20.0;
+    let mut buckets: Vec<&str> = branches
+        .iter()
+        .flat_map(|b| b.points.iter().map(|p| p.bucket.as_str()))
+        .collect();
+    buckets.sort();
+    buckets.dedup();
+    // The shared scale: up to the highest rate, at least 10 %.
+    let y_max = branches
+        .iter()
+        .flat_map(|b| b.points.iter().map(|p| p.failure_rate))
+        .fold(0.1f64, f64::max);
+    let plot_w = SW - S_LEFT - S_RIGHT;
+    let plot_h = SH - S_TOP - S_BOTTOM;
+    let slot = plot_w / buckets.len().max(1) as f64;
+    let labelled = slot >= 22.0;
+    let mut out = format!(r#"<div id="{id}" class="multiples">"#);
+    for b in branches {
+        let _ = write!(
+            out,
+            r#"<svg class="chart small" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SW} {SH}" width="{SW}" height="{SH}" role="img"><title>{} per {bucket}</title><g class="series" data-series="{}">"#,
+            escape(&b.branch),
+            escape(&b.branch)
+        );
+        let _ = write!(
+            out,
+            r##"<text x="4" y="14" font-size="12" font-weight="bold">{}</text><text x="{}" y="14" font-size="11" text-anchor="end" fill="#555">{} of {} runs failed</text>"##,
+            escape(&truncate(&b.branch, 44)),
+            SW - S_RIGHT,
+            b.failed,
+            b.runs
+        );
+        let base = S_TOP + plot_h;
+        let _ = write!(
+            out,
+            r##"<line x1="{S_LEFT}" y1="{base}" x2="{}" y2="{base}" stroke="#999"/><text x="{}" y="{}" font-size="9" text-anchor="end" fill="#555">{}</text><text x="{}" y="{}" font-size="9" text-anchor="end" fill="#555">0</text>"##,
+            SW - S_RIGHT,
+            S_LEFT - 3.0,
+            S_TOP + 3.0,
+            percent(y_max),
+            S_LEFT - 3.0,
+            base + 3.0
+        );
+        for p in &b.points {
+            let Some(k) = buckets.iter().position(|x| *x == p.bucket) else {
+                continue;
+            };
+            let x = S_LEFT + slot * k as f64;
+            let h = (p.failure_rate / y_max * plot_h).max(if p.failed > 0 { 2.0 } else { 0.5 });
+            let colour = if p.failed > 0 { "#c0392b" } else { "#9ab" };
+            let _ = write!(
+                out,
+                r#"<rect class="bucket" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{colour}"><title>{} ({bucket}): {} of {} runs failed</title></rect>"#,
+                x + 1.0,
+                base - h,
+                (slot - 2.0).max(1.0),
+                h,
+                escape(&p.bucket),
+                p.failed,
+                p.runs
+            );
+            if labelled {
+                let _ = write!(
+                    out,
+                    r##"<text class="count" x="{:.1}" y="{:.1}" font-size="9" text-anchor="middle" fill="#333">{}/{}</text>"##,
+                    x + slot / 2.0,
+                    base - h - 3.0,
+                    p.failed,
+                    p.runs
+                );
+            }
+        }
+        let step = (buckets.len() / 6).max(1);
+        for (k, label) in buckets.iter().enumerate().step_by(step) {
+            let _ = write!(
+                out,
+                r##"<text x="{:.1}" y="{}" font-size="9" text-anchor="middle" fill="#555">{}</text>"##,
+                S_LEFT + slot * (k as f64 + 0.5),
+                SH - 6.0,
+                escape(label.get(5..).unwrap_or(label))
+            );
+        }
+        out.push_str("</g></svg>");
+    }
+    if branches.is_empty() {
+        out.push_str("<p>(no pipeline runs)</p>");
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// A waterfall of the critical path: one row per span on it, offset by start time,
+/// and one grey row per parent for its children off the path.
 pub fn waterfall(id: &str, title: &str, bars: &[Bar]) -> String {
     let row_h = 18.0;
-    let label_w = 220.0;
+    let label_w = 240.0;
     let h = TOP + row_h * bars.len() as f64 + BOTTOM;
     let t_max = bars
         .iter()
@@ -145,18 +247,23 @@ pub fn waterfall(id: &str, title: &str, bars: &[Bar]) -> String {
     );
     for (i, b) in bars.iter().enumerate() {
         let y = TOP + row_h * i as f64;
-        let colour = match b.role.as_str() {
-            "pipeline" => "#888",
-            "task" => "#1f77b4",
-            "test" => "#2ca02c",
-            _ => "#ff7f0e",
+        let (class, colour, style) = if b.off_path > 0 {
+            ("folded", "#ccc", r##" font-style="italic" fill="#666""##)
+        } else {
+            let colour = match b.role.as_str() {
+                "pipeline" => "#888",
+                "task" => "#1f77b4",
+                "test" => "#2ca02c",
+                _ => "#ff7f0e",
+            };
+            ("bar", colour, "")
         };
         let _ = write!(
             svg,
-            r#"<text x="{}" y="{}" font-size="11">{}</text><rect class="bar" x="{:.1}" y="{}" width="{:.1}" height="{}" fill="{colour}"><title>{}: {}s → {}s</title></rect>"#,
+            r#"<text x="{}" y="{}" font-size="11"{style}>{}</text><rect class="{class}" x="{:.1}" y="{}" width="{:.1}" height="{}" fill="{colour}"><title>{}: {}s → {}s</title></rect>"#,
             4.0 + 8.0 * b.depth as f64,
             y + 12.0,
-            escape(&truncate(&b.name, 30)),
+            escape(&truncate(&b.name, 34)),
             label_w + b.start_s * scale,
             y + 2.0,
             ((b.end_s - b.start_s) * scale).max(1.0),
@@ -175,6 +282,10 @@ pub fn waterfall(id: &str, title: &str, bars: &[Bar]) -> String {
         short(t_max)
     );
     svg
+}
+
+fn percent(rate: f64) -> String {
+    format!("{:.0}%", rate * 100.0)
 }
 
 fn short(v: f64) -> String {
@@ -210,5 +321,66 @@ mod tests {
         let svg = line_chart("c", "t", "y", &series);
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;&#39; &quot;x"));
+        let branches = vec![BranchRates {
+            branch: "<script>".into(),
+            runs: 4,
+            failed: 1,
+            points: vec![crate::analysis::report::RatePoint {
+                bucket: "<b>".into(),
+                runs: 4,
+                failed: 1,
+                failure_rate: 0.25,
+            }],
+        }];
+        let html = small_multiples("m", "day", &branches);
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>"),
+            "{html}"
+        );
+        assert!(html.contains(">1/4</text>"), "{html}");
+    }
+
+    #[test]
+    fn small_multiples_share_buckets_and_scale() {
+        let point = |bucket: &str, runs, failed| crate::analysis::report::RatePoint {
+            bucket: bucket.into(),
+            runs,
+            failed,
+            failure_rate: failed as f64 / runs as f64,
+        };
+        let branches = vec![
+            BranchRates {
+                branch: "main".into(),
+                runs: 20,
+                failed: 5,
+                points: vec![point("2026-10-05", 10, 5), point("2026-10-12", 10, 0)],
+            },
+            BranchRates {
+                branch: "dev".into(),
+                runs: 4,
+                failed: 1,
+                points: vec![point("2026-10-12", 4, 1)],
+            },
+        ];
+        let html = small_multiples("m", "week", &branches);
+        assert_eq!(html.matches("<svg").count(), 2);
+        // Both charts put the 50 % top of the shared scale at the same height, and
+        // dev's only bucket in the second slot.
+        assert_eq!(html.matches(">50%</text>").count(), 2);
+        let dev = &html[html.find("data-series=\"dev\"").unwrap()..];
+        let main = &html[..html.find("data-series=\"dev\"").unwrap()];
+        let x_of = |svg: &str, bucket: &str| {
+            let at = svg.find(&format!("<title>{bucket} (week)")).unwrap();
+            let rect = &svg[svg[..at].rfind("<rect").unwrap()..at];
+            rect.split("x=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(x_of(dev, "2026-10-12"), x_of(main, "2026-10-12"));
+        assert!(html.contains(">5/10</text>") && html.contains(">1/4</text>"));
     }
 }

@@ -1,8 +1,16 @@
 //! Gathers what the nightly report shows: headline numbers now vs the baseline,
-//! flaky tests with their likely cause, failure rate per branch per day, duration
-//! trends of the slowest tasks, the critical path of a recent run, and the gate.
-//! Everything comes from the other analyses (gate measures, flaky, compare, failures,
-//! critical path) and `queries/report_task_durations.sql`; `render::report` draws it.
+//! flaky tests with their likely cause, pipeline failure rate per branch per day or
+//! week, duration trends of the slowest tasks, the critical path of a recent run, and
+//! the gate. Everything comes from the other analyses (gate measures, flaky, compare,
+//! failures, critical path) and `queries/report_task_durations.sql`; `render::report`
+//! draws it. [`window`] resolves the two periods from the flags, [`words`] says them in
+//! plain English, `waterfall` folds the critical path for drawing.
+
+mod waterfall;
+pub mod window;
+pub mod words;
+
+pub use waterfall::Bar;
 
 use std::collections::BTreeMap;
 
@@ -10,13 +18,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::analysis::compare::{Signal, compare_test};
-use crate::analysis::critical_path::critical_spans;
 use crate::analysis::failures::{self, Bucket, ByBranch};
 use crate::analysis::flaky;
 use crate::analysis::gate::{GateConfig, GateReport, RunMeasures, measure};
 use crate::analysis::stats::{percentile, round3};
-use crate::query::{Engine, Filters, NamedQuery, QueryError, load, rows::records};
+use crate::query::{Engine, Filters, NamedQuery, QueryError, rows::records};
 use crate::store::Store;
+use window::{Bounds, Window};
 
 /// Headline numbers of one window.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -48,26 +56,44 @@ pub struct Series {
     pub points: Vec<(String, f64)>,
 }
 
-/// One bar of the critical-path waterfall (seconds from the run's start).
+/// One branch's pipeline runs per bucket (day or week), with the counts.
 #[derive(Debug, Clone, Serialize)]
-pub struct Bar {
-    pub name: String,
-    pub role: String,
-    pub depth: u32,
-    pub start_s: f64,
-    pub end_s: f64,
+pub struct BranchRates {
+    pub branch: String,
+    /// Over the whole report (baseline and current period).
+    pub runs: u64,
+    pub failed: u64,
+    pub points: Vec<RatePoint>,
+}
+
+/// One bucket of a [`BranchRates`].
+#[derive(Debug, Clone, Serialize)]
+pub struct RatePoint {
+    /// The bucket's first day (`2026-10-05`).
+    pub bucket: String,
+    pub runs: u64,
+    pub failed: u64,
+    pub failure_rate: f64,
 }
 
 /// Everything in the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportData {
+    /// `--since` as given.
     pub since: String,
-    pub baseline: String,
+    /// `--baseline` as given; null when left out (the same span before `since`).
+    pub baseline: Option<String>,
+    /// The resolved periods.
+    pub period: Bounds,
+    /// The periods in plain English ("This report covers 1–22 October 2026, …").
+    pub summary: String,
     pub current: Headline,
     pub previous: Headline,
     pub flaky: Vec<FlakyTest>,
-    /// Failure rate per branch (series) per day.
-    pub failure_rate_by_branch: Vec<Series>,
+    /// `day`, or `week` when the report spans more than 16 days.
+    pub failure_rate_bucket: String,
+    /// Pipeline failure rate of the busiest branches, per bucket.
+    pub failure_rate_by_branch: Vec<BranchRates>,
     /// Per slow task, p50 and p95 per day (series named `task p50`, `task p95`).
     pub task_durations: Vec<Series>,
     /// The run whose critical path is drawn.
@@ -94,30 +120,34 @@ fn headline(m: &RunMeasures) -> Headline {
     }
 }
 
-/// Gathers the report over `[baseline_ns, now)`, the current window being
-/// `[since_ns, now)` and the baseline `[baseline_ns, since_ns)`.
-pub async fn gather(
-    store: &Store,
-    since_label: &str,
-    baseline_label: &str,
-    since_ns: i64,
-    baseline_ns: i64,
-    now_ns: i64,
-) -> Result<ReportData, QueryError> {
-    let window = |from: i64, to: i64| Filters {
+/// What the user asked for, as given: the labels the report repeats.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    pub since: &'a str,
+    pub baseline: Option<&'a str>,
+}
+
+/// Gathers the report over `window`: the current period `[since, until)` against the
+/// baseline `[baseline, since)`.
+pub async fn gather(store: &Store, asked: Asked<'_>, w: &Window) -> Result<ReportData, QueryError> {
+    let filters = |from: i64, to: i64| Filters {
         since_ns: Some(from),
         until_ns: Some(to),
         ..Filters::default()
     };
-    let current_engine = Engine::open(store, &window(since_ns, now_ns)).await?;
-    let previous_engine = Engine::open(store, &window(baseline_ns, since_ns)).await?;
-    let all_engine = Engine::open(store, &window(baseline_ns, now_ns)).await?;
+    let current_engine = Engine::open(store, &filters(w.since_ns, w.until_ns)).await?;
+    let previous_engine = Engine::open(store, &filters(w.baseline_ns, w.since_ns)).await?;
+    let all_engine = Engine::open(store, &filters(w.baseline_ns, w.until_ns)).await?;
 
     let current_m = measure(&current_engine).await?;
     let previous_m = measure(&previous_engine).await?;
+    let bounds = w.bounds();
     let gate = GateReport::from_measures(
-        format!("since={since_label}"),
-        format!("since={baseline_label},until={since_label}"),
+        format!("since={},until={}", bounds.current_from, bounds.current_to),
+        format!(
+            "since={},until={}",
+            bounds.baseline_from, bounds.current_from
+        ),
         &previous_m,
         &current_m,
         &GateConfig::default(),
@@ -149,19 +179,27 @@ pub async fn gather(
         });
     }
 
+    let bucket = if w.until_ns - w.baseline_ns > DAILY_UP_TO_NS {
+        Bucket::Week
+    } else {
+        Bucket::Day
+    };
     Ok(ReportData {
-        since: since_label.to_string(),
-        baseline: baseline_label.to_string(),
+        since: asked.since.to_string(),
+        baseline: asked.baseline.map(str::to_string),
+        period: bounds,
+        summary: words::summary(w),
         current: headline(&current_m),
         previous: headline(&previous_m),
         flaky: flaky_list,
-        failure_rate_by_branch: branch_series(&all_engine).await?,
+        failure_rate_bucket: bucket.name().to_string(),
+        failure_rate_by_branch: branch_rates(&all_engine, bucket).await?,
         task_durations: task_series(&all_engine).await?,
         critical_path_run: None,
         critical_path: Vec::new(),
         gate,
     }
-    .with_critical_path(critical(&all_engine).await?))
+    .with_critical_path(waterfall::recent(&all_engine).await?))
 }
 
 impl ReportData {
@@ -182,38 +220,40 @@ fn signal_name(signal: Signal) -> String {
     }
 }
 
+/// The busiest branches shown: six small charts fit a page.
 const MAX_BRANCHES: usize = 6;
 const MAX_TASKS: usize = 3;
+/// Failure rates are bucketed per day up to 16 days (at most 17 calendar days), per
+/// week beyond: a small chart has room for about 19 bars labelled `12/34`.
+const DAILY_UP_TO_NS: i64 = 16 * 86_400 * 1_000_000_000;
 
-async fn branch_series(engine: &Engine) -> Result<Vec<Series>, QueryError> {
-    let rows = failures::rows::<ByBranch>(engine, Some(Bucket::Day)).await?;
-    let mut runs: BTreeMap<String, u64> = BTreeMap::new();
-    let mut points: BTreeMap<String, Vec<(String, f64)>> = BTreeMap::new();
+async fn branch_rates(engine: &Engine, bucket: Bucket) -> Result<Vec<BranchRates>, QueryError> {
+    let rows = failures::rows::<ByBranch>(engine, Some(bucket)).await?;
+    let mut per: BTreeMap<String, BranchRates> = BTreeMap::new();
     for row in rows {
         let branch = row.group.branch.unwrap_or_default();
-        let day = row
-            .bucket
-            .unwrap_or_default()
-            .chars()
-            .take(10)
-            .collect::<String>();
-        *runs.entry(branch.clone()).or_default() += row.runs;
-        points
-            .entry(branch)
-            .or_default()
-            .push((day, row.failure_rate));
+        let entry = per.entry(branch.clone()).or_insert_with(|| BranchRates {
+            branch,
+            runs: 0,
+            failed: 0,
+            points: Vec::new(),
+        });
+        entry.runs += row.runs;
+        entry.failed += row.failed;
+        entry.points.push(RatePoint {
+            bucket: row.bucket.unwrap_or_default().chars().take(10).collect(),
+            runs: row.runs,
+            failed: row.failed,
+            failure_rate: row.failure_rate,
+        });
     }
-    let mut branches: Vec<(String, u64)> = runs.into_iter().collect();
-    branches.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    Ok(branches
-        .into_iter()
-        .take(MAX_BRANCHES)
-        .map(|(name, _)| {
-            let mut pts = points.remove(&name).unwrap_or_default();
-            pts.sort_by(|a, b| a.0.cmp(&b.0));
-            Series { name, points: pts }
-        })
-        .collect())
+    let mut branches: Vec<BranchRates> = per.into_values().collect();
+    branches.sort_by(|a, b| b.runs.cmp(&a.runs).then_with(|| a.branch.cmp(&b.branch)));
+    branches.truncate(MAX_BRANCHES);
+    for b in &mut branches {
+        b.points.sort_by(|x, y| x.bucket.cmp(&y.bucket));
+    }
+    Ok(branches)
 }
 
 /// A row of `queries/report_task_durations.sql`: one successful task execution.
@@ -267,55 +307,4 @@ async fn task_series(engine: &Engine) -> Result<Vec<Series>, QueryError> {
         }
     }
     Ok(series)
-}
-
-/// The most recent successful run's critical path (any run when none succeeded).
-async fn critical(engine: &Engine) -> Result<Option<(String, Vec<Bar>)>, QueryError> {
-    let traces = load::pipeline_traces(engine).await?;
-    let root_of = |t: &load::LoadedTrace| {
-        (0..t.tree.len()).find(|&i| {
-            t.tree.span(i).role.as_deref() == Some("pipeline") && t.tree.parent(i).is_none()
-        })
-    };
-    let candidate = traces
-        .iter()
-        .filter_map(|t| root_of(t).map(|r| (t, r)))
-        .max_by_key(|(t, r)| {
-            let span = t.tree.span(*r);
-            (span.outcome.as_deref() == Some("pass"), span.start_ns)
-        });
-    let Some((trace, root)) = candidate else {
-        return Ok(None);
-    };
-    let tree = &trace.tree;
-    let t0 = tree.span(root).start_ns;
-    let depth_of = |mut i: usize| {
-        let mut d = 0;
-        while let Some(p) = tree.parent(i) {
-            if i == root {
-                break;
-            }
-            i = p;
-            d += 1;
-        }
-        d
-    };
-    let bars = critical_spans(tree, root)
-        .into_iter()
-        .map(|i| {
-            let s = tree.span(i);
-            Bar {
-                name: s
-                    .task
-                    .clone()
-                    .filter(|_| s.role.as_deref() == Some("task"))
-                    .unwrap_or_else(|| s.name.clone()),
-                role: s.role.clone().unwrap_or_default(),
-                depth: depth_of(i),
-                start_s: round3((s.start_ns - t0) as f64 / 1e9),
-                end_s: round3((s.end_ns - t0) as f64 / 1e9),
-            }
-        })
-        .collect();
-    Ok(Some((trace.trace_id.clone(), bars)))
 }
