@@ -214,6 +214,7 @@ fn gate_with(seed: u64, shape: Shape, config: &GateConfig) -> GateReport {
         &baseline,
         &current,
         config,
+        None,
     )
 }
 

@@ -11,8 +11,12 @@
 //!  "violations": [{"rule", "subject": {"kind", "pipeline", "name"}, "baseline", "current",
 //!                  "threshold", "statistics": {…, "p_value", "adjusted_p_value",
 //!                  "correction", "family_size"}}],
-//!  "triage": [{"run", "attempt", "pipeline", "kind", "subject", "category", "reason"}]}
+//!  "triage": [{"run", "attempt", "pipeline", "kind", "subject", "category", "reason"}],
+//!  "verdict": {"passed", "allow_known_flaky", "job_status",
+//!              "failures": {"known_flaky", "broken_before", "new", "platform"}, "reason"}}
 //! ```
+//! `category` is `known_flaky`, `broken_before`, `new` or `platform`; `job_status` is
+//! `success`, `failure` or null (unknown).
 
 use std::io::{self, Write};
 
@@ -163,6 +167,21 @@ pub fn triage_rows(report: &GateReport) -> Rows {
     }
 }
 
+/// The decision in a sentence: `Verdict: PASS — every failure is known flaky …`.
+pub fn verdict_line(report: &GateReport) -> String {
+    let v = &report.verdict;
+    let mode = if v.allow_known_flaky {
+        " (known flakes allowed)"
+    } else {
+        ""
+    };
+    format!(
+        "Verdict{mode}: {} — {}",
+        if v.passed { "PASS" } else { "FAIL" },
+        v.reason
+    )
+}
+
 fn headline(report: &GateReport) -> String {
     format!(
         "{}: current {} ({} runs, {} failed) vs baseline {} ({} runs, {} failed)",
@@ -193,6 +212,7 @@ pub fn document(report: &GateReport) -> Value {
         "family": report.family,
         "violations": report.violations,
         "triage": report.triage,
+        "verdict": report.verdict,
     })
 }
 
@@ -212,6 +232,7 @@ pub fn markdown(report: &GateReport) -> String {
         out.push_str("\n### Triage of failed runs\n\n");
         out.push_str(&markdown::render(&triage_rows(report)));
     }
+    out.push_str(&format!("\n{}\n", markdown::escape(&verdict_line(report))));
     out
 }
 
@@ -230,6 +251,7 @@ pub fn write(report: &GateReport, format: GateFormat, out: &mut dyn Write) -> io
                 writeln!(out, "\nTriage of failed runs")?;
                 writeln!(out, "{}", table::render(&triage_rows(report)))?;
             }
+            writeln!(out, "\n{}", verdict_line(report))?;
             Ok(())
         }
         GateFormat::Json => {
@@ -241,8 +263,9 @@ pub fn write(report: &GateReport, format: GateFormat, out: &mut dyn Write) -> io
     }
 }
 
-/// Annotations for violations (errors) and triaged failures (warnings for `new`,
-/// notices otherwise), then the Markdown step summary.
+/// Annotations for violations (errors) and triaged failures (warnings for `new` and
+/// `broken_before`, notices otherwise), a notice with the verdict when known flakes
+/// are allowed, then the Markdown step summary.
 fn write_github(report: &GateReport, out: &mut dyn Write) -> io::Result<()> {
     for v in &report.violations {
         let p = match (
@@ -266,8 +289,8 @@ fn write_github(report: &GateReport, out: &mut dyn Write) -> io::Result<()> {
     }
     for t in &report.triage {
         let level = match t.category {
-            Category::New => Level::Warning,
-            _ => Level::Notice,
+            Category::New | Category::BrokenBefore => Level::Warning,
+            Category::KnownFlaky | Category::Platform => Level::Notice,
         };
         let message = format!(
             "{} {} in run {}: {} — {}",
@@ -279,6 +302,14 @@ fn write_github(report: &GateReport, out: &mut dyn Write) -> io::Result<()> {
         );
         let title = format!("pipescope triage: {}", t.category.as_str());
         github::annotate(out, level, &title, &message)?;
+    }
+    if report.verdict.allow_known_flaky {
+        let level = if report.passed() {
+            Level::Notice
+        } else {
+            Level::Error
+        };
+        github::annotate(out, level, "pipescope gate: verdict", &verdict_line(report))?;
     }
     github::step_summary(&markdown(report), github::step_summary_path(), out)
 }

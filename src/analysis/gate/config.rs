@@ -14,6 +14,7 @@
 //! new_flaky_min_runs = 10      # baseline executions that were not flaky
 //! significance = 0.05          # family-wise: chance a run with no change fails at all
 //! disable = ["new_flaky"]      # rules not to check
+//! allow_known_flaky = true     # a failed run passes when every failure is a known flake
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -52,6 +53,9 @@ pub struct GateConfig {
     /// thresholds keep the measured rate far below it (tests/gate_error_control.rs).
     pub significance: f64,
     pub disable: Vec<String>,
+    /// Judge the job, not only the rules: the gate passes a failed run when every
+    /// failure of it is known flaky, and fails it when any is not (`gate::verdict`).
+    pub allow_known_flaky: bool,
 }
 
 impl Default for GateConfig {
@@ -68,6 +72,7 @@ impl Default for GateConfig {
             new_flaky_min_runs: 10,
             significance: 0.05,
             disable: Vec::new(),
+            allow_known_flaky: false,
         }
     }
 }
@@ -84,6 +89,8 @@ pub struct Overrides {
     pub significance: Option<f64>,
     /// Added to the file's `disable`.
     pub disable: Vec<String>,
+    /// `--allow-known-flaky`: turns it on whatever the file says.
+    pub allow_known_flaky: bool,
 }
 
 /// A threshold out of range or an unknown rule name.
@@ -172,6 +179,7 @@ impl GateConfig {
             self.new_flaky_min_runs = n;
         }
         self.disable.extend(overrides.disable.iter().cloned());
+        self.allow_known_flaky |= overrides.allow_known_flaky;
         self.validate().map_err(ConfigError::Invalid)?;
         Ok(self)
     }
@@ -249,6 +257,9 @@ mod tests {
         assert_eq!(c.p50_increase, 0.5);
         assert_eq!(c.p95_increase, 0.30);
         assert!(!c.enabled("new_flaky") && c.enabled("new_failure"));
+        assert!(!c.allow_known_flaky);
+        let allowed = GateConfig::from_toml("[gate]\nallow_known_flaky = true\n").unwrap();
+        assert!(allowed.allow_known_flaky);
         let err = GateConfig::from_toml("[gate]\np50_increse = 0.5\n")
             .unwrap_err()
             .to_string();

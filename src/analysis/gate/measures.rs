@@ -81,6 +81,9 @@ pub struct RunMeasures {
     pub tests: BTreeMap<String, Counts>,
     /// Tests with a pass and a fail on the same commit (see queries/flaky.sql).
     pub flaky: BTreeSet<String>,
+    /// Tests that failed and never passed on a commit they failed on (status
+    /// `broken` of queries/flaky.sql).
+    pub broken: BTreeSet<String>,
     /// Non-successful spans of failed runs, in run and time order.
     pub failed_spans: Vec<FailedSpan>,
 }
@@ -135,8 +138,12 @@ pub async fn measure(engine: &Engine) -> Result<RunMeasures, QueryError> {
         m.failures.insert(subject, counts);
     }
 
-    for row in flaky::rows(engine, false).await? {
-        m.flaky.insert(row.test);
+    for row in flaky::rows(engine, true).await? {
+        match row.status.as_str() {
+            "flaky" => m.flaky.insert(row.test),
+            "broken" => m.broken.insert(row.test),
+            _ => false,
+        };
     }
 
     m.failed_spans = read::<FailedSpanRow>(engine, NamedQuery::GateFailedRuns)

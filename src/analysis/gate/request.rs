@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use super::config::{ConfigError, GateConfig, Overrides};
 use super::measures::{RunMeasures, measure};
 use super::selection::{RunSelection, SelectionError};
+use super::verdict::JobStatus;
 use super::{GateReport, ci_env};
 use crate::query::{Engine, Filters, QueryError};
 use crate::store::Store;
@@ -34,6 +35,9 @@ pub struct GateRequest {
     pub config_file: Option<PathBuf>,
     /// Thresholds from the command line, which win over the file.
     pub overrides: Overrides,
+    /// The job's own result (`--job-status`), else from the CI variables
+    /// ([`JobStatus::from_env`]).
+    pub job_status: Option<JobStatus>,
 }
 
 /// The two sets a gate compares.
@@ -127,6 +131,7 @@ impl GateRequest {
             &baseline,
             &current,
             &config,
+            self.job_status.or_else(|| JobStatus::from_env(env)),
         ))
     }
 
@@ -199,6 +204,7 @@ mod tests {
             baseline: baseline.map(str::to_string),
             config_file: None,
             overrides: Overrides::default(),
+            job_status: None,
         }
     }
 

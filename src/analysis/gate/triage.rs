@@ -1,8 +1,12 @@
 //! Triage of failed current runs: for every failure, the answer to "is this me?".
 //!
 //! - **known_flaky**: a failed test that is flaky in the baseline — not your change.
-//! - **new**: a failed test that is not flaky in the baseline, or a task that failed
-//!   (`fail`) with no failed test below it (a compile error) — likely your change.
+//! - **broken_before**: a failed test that already failed in the baseline without
+//!   passing on a commit it failed on (status `broken` of `flaky.sql`) — not your
+//!   change, but not a flake either: the test is really failing on the target branch.
+//! - **new**: a failed test that never failed in the baseline (or is not in it), or a
+//!   task that failed (`fail`) with no failed test below it (a compile error) — likely
+//!   your change.
 //! - **platform**: the CI system failed: a task, step or run with result `error`,
 //!   `cancel` or `timeout`, a failed task or step whose name says runner, checkout,
 //!   clone, fetch, setup, provision, cache, artifact or docker pull, or a failed run in
@@ -19,6 +23,7 @@ use super::measures::{FailedSpan, RunMeasures};
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     KnownFlaky,
+    BrokenBefore,
     New,
     Platform,
 }
@@ -27,6 +32,7 @@ impl Category {
     pub fn as_str(self) -> &'static str {
         match self {
             Category::KnownFlaky => "known_flaky",
+            Category::BrokenBefore => "broken_before",
             Category::New => "new",
             Category::Platform => "platform",
         }
@@ -127,6 +133,15 @@ fn triage_run(baseline: &RunMeasures, spans: &[&FailedSpan]) -> Vec<TriageItem> 
                 Category::KnownFlaky,
                 "flaky in the baseline (passes and fails on one commit)".to_string(),
             )
+        } else if baseline.broken.contains(test) {
+            let base = baseline.tests.get(test).copied().unwrap_or_default();
+            (
+                Category::BrokenBefore,
+                format!(
+                    "already failing in the baseline ({} of {} executions failed, never passing on a commit it failed on)",
+                    base.failed, base.runs
+                ),
+            )
         } else {
             let base = baseline.tests.get(test).copied().unwrap_or_default();
             let why = if base.runs == 0 {
@@ -216,12 +231,14 @@ mod tests {
     fn known_flaky_new_and_platform() {
         let mut baseline = RunMeasures::default();
         baseline.flaky.insert("test_flaky".into());
+        baseline.broken.insert("test_broken".into());
         let mut current = RunMeasures {
             failed_spans: vec![
                 span("pipeline", "ci", None, "fail"),
                 span("task", "test", None, "fail"),
                 span("test", "test_flaky", Some("test_flaky"), "fail"),
                 span("test", "test_new", Some("test_new"), "fail"),
+                span("test", "test_broken", Some("test_broken"), "fail"),
             ],
             ..RunMeasures::default()
         };
@@ -234,7 +251,8 @@ mod tests {
             got,
             vec![
                 ("test_flaky", Category::KnownFlaky),
-                ("test_new", Category::New)
+                ("test_new", Category::New),
+                ("test_broken", Category::BrokenBefore),
             ]
         );
 

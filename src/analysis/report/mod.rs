@@ -151,6 +151,7 @@ pub async fn gather(store: &Store, asked: Asked<'_>, w: &Window) -> Result<Repor
         &previous_m,
         &current_m,
         &GateConfig::default(),
+        None,
     );
 
     let mut flaky_list = Vec::new();
