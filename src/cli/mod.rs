@@ -9,6 +9,7 @@ pub mod flaky;
 pub mod gate;
 pub mod ingest;
 pub mod pull;
+pub mod quarantine;
 pub mod receive;
 pub mod report;
 pub mod sql;
@@ -84,6 +85,8 @@ pub enum Command {
     Synth(synth::Args),
     /// CI gate: current runs vs a baseline; exit 1 on a regression, with triage.
     Gate(gate::Args),
+    /// The flaky tests to skip now: JSON, or arguments for pytest, Go, nextest, Surefire, Jest.
+    Quarantine(quarantine::Args),
     /// Nightly reliability report: self-contained HTML (or Markdown/JSON) with charts.
     Report(report::Args),
 }
@@ -106,6 +109,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Synth(args) => synth::run(args),
         Command::Gate(args) => runtime.block_on(gate::run(args, &data)),
+        Command::Quarantine(args) => runtime.block_on(quarantine::run(args, &data)),
         Command::Report(args) => runtime.block_on(report::run(args, &data)),
     }
 }

@@ -14,6 +14,7 @@ pub mod github;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod quarantine;
 pub mod report;
 pub mod svg;
 pub mod table;
