@@ -1,0 +1,358 @@
+//! `pipescope quarantine` through the binary: on a history with planted flaky, broken
+//! and stable tests, the list holds exactly the flaky ones (with evidence and since
+//! when), and each runner form excludes exactly them when the real runner reads it:
+//! pytest (in a venv made by tests/quarantine/setup.sh) collects a generated project,
+//! cargo-nextest lists a generated crate, and Node evaluates the Jest pattern as Jest
+//! does (`new RegExp(pattern, "i")` on the space-joined title path). Go and Surefire
+//! forms are checked against their matching rules in `render::quarantine`'s unit tests.
+//!
+//! A runner that cannot be found or installed skips the test locally and fails it
+//! with `CI` set (`common::require`).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Env, require};
+use serde_json::{Value, json};
+
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// The tests the history holds, as emitters name them, and whether each is flaky.
+/// pytest node ids, a JUnit-style class + name, Rust paths and Jest title paths.
+const PY_FLAKY: [&str; 3] = [
+    "tests/test_net.py::test_retry",
+    "tests/unit/test_cart.py::TestCart::test_total",
+    "tests/unit/test_cart.py::test_round[1.5-2]",
+];
+const PY_OTHER: [&str; 4] = [
+    "tests/test_net.py::test_ok",
+    "tests/unit/test_cart.py::TestCart::test_tax",
+    "tests/unit/test_cart.py::test_round[2.5-3]",
+    // Broken (fails on every execution of its commits): not flaky, not listed.
+    "tests/test_net.py::test_broken",
+];
+const RS_FLAKY: [&str; 2] = ["net::retry", "store::tests::compacts"];
+const RS_OTHER: [&str; 2] = ["net::retry_ok", "store::tests::writes"];
+const JS_FLAKY: [&str; 2] = ["Cart › adds an item", "Price (EUR) › rounds 1.5"];
+const JS_OTHER: [&str; 2] = ["Cart › adds an item twice", "Price (EUR) › rounds 2.5"];
+
+fn now_ns() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970");
+    now.as_nanos() as i64
+}
+
+fn attr(key: &str, value: &str) -> Value {
+    json!({"key": key, "value": {"stringValue": value}})
+}
+
+/// 10 commits × 2 runs over the last 10 days: a flaky test fails in the first run of
+/// every other commit and passes in the second; the broken one fails from commit 6.
+fn history() -> String {
+    let now = now_ns();
+    let flaky: BTreeSet<&str> = PY_FLAKY
+        .iter()
+        .chain(&RS_FLAKY)
+        .chain(&JS_FLAKY)
+        .copied()
+        .collect();
+    let all: Vec<&str> = PY_FLAKY
+        .iter()
+        .chain(&PY_OTHER)
+        .chain(&RS_FLAKY)
+        .chain(&RS_OTHER)
+        .chain(&JS_FLAKY)
+        .chain(&JS_OTHER)
+        .copied()
+        .collect();
+    let mut lines = Vec::new();
+    for commit in 0..10i64 {
+        for rerun in 0..2i64 {
+            let trace = commit * 2 + rerun + 1;
+            let trace_id = format!("{:032x}", trace * 104_729);
+            let start = now - (10 - commit) * DAY_NS + rerun * 3_600_000_000_000;
+            let ns = |s: i64| (start + s * 1_000_000_000).to_string();
+            let mut spans = vec![json!({"traceId": trace_id, "spanId": format!("{:016x}", 1),
+                "name": "pipeline", "startTimeUnixNano": ns(0), "endTimeUnixNano": ns(600),
+                "attributes": [attr("cicd.pipeline.name", "ci"),
+                               attr("cicd.pipeline.run.id", &format!("r{trace}")),
+                               attr("cicd.pipeline.result", "failure")]})];
+            for (i, test) in all.iter().enumerate() {
+                let fails = if flaky.contains(test) {
+                    commit % 2 == 0 && rerun == 0
+                } else {
+                    *test == "tests/test_net.py::test_broken" && commit >= 6
+                };
+                let i = i as i64;
+                spans.push(json!({"traceId": trace_id, "spanId": format!("{:016x}", i + 2),
+                    "parentSpanId": format!("{:016x}", 1), "name": test,
+                    "startTimeUnixNano": ns(i * 5 + 1), "endTimeUnixNano": ns(i * 5 + 4),
+                    "status": {"code": if fails { 2 } else { 0 }},
+                    "attributes": [attr("test.case.name", test),
+                                   attr("test.case.result.status", if fails { "fail" } else { "pass" })]}));
+            }
+            lines.push(
+                json!({"resourceSpans": [{
+                    "resource": {"attributes": [attr("service.name", "ci"),
+                        attr("vcs.ref.head.name", "main"),
+                        attr("vcs.ref.head.revision", &format!("abc{commit}"))]},
+                    "scopeSpans": [{"spans": spans}]}]})
+                .to_string(),
+            );
+        }
+    }
+    lines.join("\n") + "\n"
+}
+
+fn store() -> &'static Env {
+    static STORE: std::sync::OnceLock<Env> = std::sync::OnceLock::new();
+    STORE.get_or_init(|| {
+        let env = Env::new();
+        let path = env.write("history.jsonl", &history());
+        let (code, stderr) = env.ingest(&[&path]);
+        assert_eq!(code, 0, "ingest failed: {stderr}");
+        env
+    })
+}
+
+/// `pipescope quarantine --format <format>`: stdout; panics on failure.
+fn quarantine(format: &str) -> String {
+    let (code, stdout, stderr) = store().run(&["quarantine", "--format", format]);
+    assert_eq!(code, 0, "{stderr}");
+    stdout
+}
+
+#[test]
+fn json_lists_exactly_the_flaky_tests_with_evidence() {
+    let doc: Value = serde_json::from_str(&quarantine("json")).expect("json");
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["query"], "quarantine");
+    assert_eq!(doc["params"]["since"], "30d");
+    let tests = doc["tests"].as_array().expect("tests");
+    let listed: BTreeSet<&str> = tests.iter().map(|t| t["test"].as_str().unwrap()).collect();
+    let expected: BTreeSet<&str> = [
+        "tests.test_net.test_retry",
+        "tests.unit.test_cart.TestCart.test_total",
+        "tests.unit.test_cart.test_round[1.5-2]",
+        "net.retry",
+        "store.tests.compacts",
+        "Cart › adds an item",
+        "Price (EUR) › rounds 1.5",
+    ]
+    .into();
+    assert_eq!(listed, expected);
+    for t in tests {
+        let e = &t["evidence"];
+        // Commits 0, 2, 4, 6, 8 each had a failing and a passing run.
+        assert_eq!(
+            (e["flaky_commits"].as_u64(), e["runs"].as_u64()),
+            (Some(5), Some(20)),
+            "{t}"
+        );
+        assert_eq!(
+            (e["failures"].as_u64(), e["passes"].as_u64()),
+            (Some(5), Some(15)),
+            "{t}"
+        );
+        assert!(e["score"].as_f64().unwrap() > 0.0, "{t}");
+        let since = t["since"].as_str().expect("since");
+        let last = t["last_flake"].as_str().expect("last_flake");
+        assert!(since < last, "{since} < {last}");
+    }
+    // The broken test's failures are not flakes.
+    assert!(!listed.iter().any(|t| t.contains("broken")));
+    // A stricter threshold empties the list; the runner forms then exclude nothing.
+    let (code, stdout, _) = store().run(&[
+        "quarantine",
+        "--min-flaky-commits",
+        "6",
+        "--format",
+        "nextest",
+    ]);
+    assert_eq!((code, stdout.trim()), (0, "all()"));
+}
+
+/// Runs a command; (stdout, stderr) or why it could not run.
+fn output(cmd: &mut Command) -> Result<(String, String), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if out.status.success() {
+        Ok((stdout, stderr))
+    } else {
+        Err(format!("{cmd:?} exited {}: {stderr}{stdout}", out.status))
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+/// The node ids pytest collects in `project` with `args`.
+fn pytest_collect(python: &Path, project: &Path, args: &[&str]) -> BTreeSet<String> {
+    let (stdout, _) = output(
+        Command::new(python)
+            .current_dir(project)
+            .args([
+                "-m",
+                "pytest",
+                "--collect-only",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+            ])
+            .args(args),
+    )
+    .expect("pytest collects");
+    stdout
+        .lines()
+        .filter(|l| l.contains("::"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn pytest_deselects_exactly_the_listed_tests() {
+    let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quarantine/setup.sh");
+    let found = output(Command::new("sh").arg(&setup)).map(|(out, _)| PathBuf::from(out.trim()));
+    let Some(python) = require("pytest (tests/quarantine/setup.sh)", found) else {
+        return;
+    };
+    let project = tempfile::tempdir().expect("tmp");
+    let p = project.path();
+    write(&p.join("pytest.ini"), "[pytest]\n");
+    write(
+        &p.join("tests/test_net.py"),
+        "def test_retry():\n    pass\n\ndef test_ok():\n    pass\n\ndef test_broken():\n    pass\n",
+    );
+    write(
+        &p.join("tests/unit/test_cart.py"),
+        "import pytest\n\nclass TestCart:\n    def test_total(self):\n        pass\n\n    def test_tax(self):\n        pass\n\n\
+         @pytest.mark.parametrize('x,y', [(1.5, 2), (2.5, 3)])\ndef test_round(x, y):\n    pass\n",
+    );
+    let all = pytest_collect(&python, p, &[]);
+    let expected_all: BTreeSet<String> = PY_FLAKY
+        .iter()
+        .chain(&PY_OTHER)
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(
+        all, expected_all,
+        "the generated project collects the history's tests"
+    );
+
+    let args = quarantine("pytest");
+    // Only the Python tests are meaningful to pytest; the others' node ids match nothing.
+    write(&p.join("quarantine.txt"), &args);
+    let kept = pytest_collect(&python, p, &["@quarantine.txt"]);
+    let expected: BTreeSet<String> = PY_OTHER.iter().map(|s| s.to_string()).collect();
+    assert_eq!(kept, expected, "args file:\n{args}");
+}
+
+#[test]
+fn nextest_filter_excludes_exactly_the_listed_tests() {
+    let found = output(Command::new("cargo").args(["nextest", "--version"]));
+    if require("cargo-nextest", found).is_none() {
+        return;
+    }
+    let krate = tempfile::tempdir().expect("tmp");
+    let k = krate.path();
+    write(
+        &k.join("Cargo.toml"),
+        "[package]\nname = \"qdemo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    );
+    write(
+        &k.join("src/lib.rs"),
+        "#[cfg(test)]\nmod net {\n    #[test]\n    fn retry() {}\n    #[test]\n    fn retry_ok() {}\n}\n\
+         pub mod store {\n    #[cfg(test)]\n    mod tests {\n        #[test]\n        fn compacts() {}\n        #[test]\n        fn writes() {}\n    }\n}\n",
+    );
+    let filter = quarantine("nextest");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("pipescope-target"))
+        .join("quarantine-nextest");
+    let (stdout, _) = output(
+        Command::new("cargo")
+            .current_dir(k)
+            .env("CARGO_TARGET_DIR", &target)
+            .args([
+                "nextest",
+                "list",
+                "--message-format",
+                "json",
+                "-E",
+                filter.trim(),
+            ]),
+    )
+    .expect("nextest lists");
+    let doc: Value = serde_json::from_str(&stdout).expect("nextest json");
+    let cases = &doc["rust-suites"]["qdemo"]["testcases"];
+    let matched = |status: &str| -> BTreeSet<String> {
+        cases
+            .as_object()
+            .expect("testcases")
+            .iter()
+            .filter(|(_, c)| c["filter-match"]["status"] == status)
+            .map(|(name, _)| name.clone())
+            .collect()
+    };
+    let strs = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(matched("matches"), strs(&RS_OTHER), "{filter}");
+    assert_eq!(matched("mismatch"), strs(&RS_FLAKY), "{filter}");
+}
+
+#[test]
+fn the_jest_pattern_matches_every_name_but_the_listed_ones() {
+    let found = output(Command::new("node").arg("--version"));
+    if require("node", found).is_none() {
+        return;
+    }
+    let pattern = quarantine("jest");
+    // Jest's -t: `new RegExp(pattern, 'i')` tested on the title path joined by spaces.
+    let names: Vec<String> = JS_FLAKY
+        .iter()
+        .chain(&JS_OTHER)
+        .map(|n| n.replace(" › ", " "))
+        .collect();
+    let script = "const [re, ...names] = process.argv.slice(1); const r = new RegExp(re, 'i'); \
+                  for (const n of names) console.log(r.test(n) ? 'run' : 'skip', n);";
+    let (stdout, _) = output(
+        Command::new("node")
+            .args(["-e", script, pattern.trim()])
+            .args(&names),
+    )
+    .expect("node runs");
+    let skipped: BTreeSet<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("skip "))
+        .collect();
+    let expected: BTreeSet<String> = JS_FLAKY.iter().map(|n| n.replace(" › ", " ")).collect();
+    let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
+    assert_eq!(skipped, expected, "{pattern}");
+}
+
+#[test]
+fn go_and_surefire_forms_through_the_binary() {
+    // The Python and Jest ids are in the list too: each form writes every listed test.
+    let go = quarantine("go");
+    assert!(go.contains("^tests\\.test_net\\.test_retry$"), "{go}");
+    assert!(go.contains("^Price \\(EUR\\) › rounds 1\\.5$"), "{go}");
+    let surefire = quarantine("surefire");
+    assert!(
+        surefire.contains("!tests.unit.test_cart.TestCart#test_total"),
+        "{surefire}"
+    );
+    assert!(
+        surefire
+            .split(',')
+            .any(|e| e.trim() == "!tests.unit.test_cart#test_round"),
+        "{surefire}"
+    );
+    let table = quarantine("table");
+    assert!(table.contains("tests.test_net.test_retry"), "{table}");
+}
