@@ -442,3 +442,57 @@ fn a_corrupt_store_or_an_unknown_run_is_not_forgiven() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("Fail-safe"), "{stderr}");
 }
+
+/// The gate in `format` (not JSON): (exit code, stdout).
+fn gate_text(env: &Env, format: &str, args: &[&str]) -> (i32, String) {
+    let summary = env.dir.path().join("summary.md");
+    let out = env
+        .cmd()
+        .current_dir(env.dir.path())
+        .env_remove("PIPESCOPE_JOB_STATUS")
+        .env_remove("CI_JOB_STATUS")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["gate", "--format", format, "--baseline", "branch=main"])
+        .args(args)
+        .output()
+        .expect("run gate");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn every_format_shows_the_verdict_and_the_categories() {
+    let flaky = ["--current-run", "pr-flaky", "--allow-known-flaky"];
+    let (code, table) = gate_text(store(), "table", &flaky);
+    assert_eq!(code, 0, "{table}");
+    assert!(
+        table.contains(
+            "Verdict (known flakes allowed): PASS — every failure is known flaky (1 test(s)): the job passes"
+        ),
+        "{table}"
+    );
+    let broken = ["--current-run", "pr-broken", "--allow-known-flaky"];
+    let (code, markdown) = gate_text(store(), "markdown", &broken);
+    assert_eq!(code, 1);
+    assert!(markdown.contains("| broken_before |"), "{markdown}");
+    assert!(
+        markdown.contains("Verdict (known flakes allowed): FAIL"),
+        "{markdown}"
+    );
+    let (code, github) = gate_text(store(), "github", &broken);
+    assert_eq!(code, 1);
+    assert!(
+        github.contains(
+            "::warning title=pipescope triage%3A broken_before::test tests.test_db.test_migrate"
+        ),
+        "{github}"
+    );
+    assert!(
+        github.contains(
+            "::error title=pipescope gate%3A verdict::Verdict (known flakes allowed): FAIL"
+        ),
+        "{github}"
+    );
+}
