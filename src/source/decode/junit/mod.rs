@@ -102,6 +102,22 @@ pub use context::JunitContext;
 
 use crate::source::{SourceError, SpanSink};
 
+/// Parses a time as reports write `timestamp` (ISO 8601; no zone means UTC; see the
+/// module header) to ns since the Unix epoch, for `--time`. `None` when unreadable
+/// or at or before the epoch.
+pub fn parse_timestamp(raw: &str) -> Option<i64> {
+    time::timestamp_ns(raw)
+}
+
+/// The run id a report decoded from `origin` with `ctx` gets: the context's, else
+/// the one derived from the file name and fallback time (see "Ids" above). Lets a
+/// caller find the run it just ingested.
+pub fn run_id(ctx: &JunitContext, origin: &str) -> String {
+    ctx.run_id
+        .clone()
+        .unwrap_or_else(|| ids::fallback_run_id(origin, ctx.time_ns))
+}
+
 /// Decodes one JUnit XML report, pushing spans and problems into `sink`. `origin`
 /// names the input in problems (and, without a run id, names the run).
 ///

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::attributes::{failure_attributes, result_value, status_of};
 use super::context::JunitContext;
-use super::ids::{self, Digest, fallback_run_id, file_stem};
+use super::ids::{self, Digest, file_stem};
 use super::layout::{Container, Extent, Seen};
 use super::report::{Case, Handler, SuiteTag, Verdict};
 use super::time::{duration_ns, timestamp_ns};
@@ -42,10 +42,7 @@ pub struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     pub fn new(ctx: &JunitContext, origin: &'a str, sink: &'a mut dyn SpanSink) -> Builder<'a> {
-        let run_id = ctx
-            .run_id
-            .clone()
-            .unwrap_or_else(|| fallback_run_id(origin, ctx.time_ns));
+        let run_id = super::run_id(ctx, origin);
         let attempt = ctx.attempt.map(|a| a.to_string());
         let trace_id = ids::trace_id(&[
             ctx.pipeline.as_deref().unwrap_or(""),
