@@ -35,6 +35,30 @@ fn tests_follow_one_another_from_the_suite_timestamp() {
 }
 
 #[test]
+fn a_later_fallback_time_does_not_stretch_a_dated_run() {
+    // The fallback is often the file's mtime: a day after the tests ran, when the
+    // report was downloaded as an artifact.
+    let day_later = JunitContext {
+        time_ns: Some(1_704_153_600_000_000_000), // 2024-01-02T00:00:00Z
+        ..ctx()
+    };
+    let sink = run_with(
+        r#"<testsuite name="s" timestamp="2024-01-01T00:00:00" time="3">
+  <testcase name="a" classname="c" time="1"/>
+</testsuite>"#,
+        &day_later,
+    );
+    assert!(sink.problems.is_empty(), "{:?}", sink.problems);
+    let t0 = 1_704_067_200_000_000_000;
+    let suite = named(&sink.spans, "s");
+    assert_eq!((suite.start_ns, suite.end_ns), (t0, t0 + 3_000_000_000));
+    let run = run_span(&sink.spans);
+    assert_eq!((run.start_ns, run.end_ns), (suite.start_ns, suite.end_ns));
+    let task = named(&sink.spans, "unit-tests");
+    assert_eq!((task.start_ns, task.end_ns), (suite.start_ns, suite.end_ns));
+}
+
+#[test]
 fn suites_without_timestamp_follow_their_siblings_from_the_fallback_time() {
     let spans = clean(
         r#"<testsuites>
