@@ -1,7 +1,7 @@
 //! `pipescope ingest` on JUnit XML reports, end to end through the binary: a history of
 //! Maven Surefire reports of one commit (four runs, one test flaky, one broken, one
 //! skipped) written the ways CI leaves them (declaration and comment, BOM, gzip, no
-//! `timestamp`, found by a glob, the context from flags or from the GitHub Actions
+//! `timestamp`, one file per class, the context from flags or from the GitHub Actions
 //! environment), then `flaky`, `failures --by test` and `report` on it; ingesting it
 //! again changes nothing; detection by content and `--format junit`; which time
 //! dates a report without `timestamp`.
@@ -123,8 +123,8 @@ const CHECKOUT_FLAKY: &str = r#"<testcase name="testCheckout" classname="com.acm
 /// run 101: one report with both suites, declaration and a comment;
 /// run 102: gzipped, with a BOM;
 /// run 103: Surefire reran the failures, and no suite has a `timestamp` (`--time`);
-/// run 104: found by a glob in a Surefire report directory, the context from GitHub
-/// Actions' environment.
+/// run 104: one file per class (only one of them failing), found by a glob, the
+/// context from GitHub Actions' environment.
 struct History {
     run101: PathBuf,
     run102: PathBuf,
@@ -160,13 +160,21 @@ fn write_history(env: &Env) -> History {
             payment_suite(None, rerun),
         ),
     );
+    // Surefire's own layout: one report per class; only PaymentTest's fails.
     let reports = dir.join("run104/target/surefire-reports");
     std::fs::create_dir_all(&reports).expect("mkdir");
     std::fs::write(
-        reports.join("TEST-com.acme.shop.xml"),
+        reports.join("TEST-com.acme.shop.CartTest.xml"),
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n{}\n{}\n</testsuites>\n",
-            cart_suite(Some("2026-11-20T10:04:00+01:00"), CHECKOUT_PASSES),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
+            cart_suite(Some("2026-11-20T10:04:00+01:00"), CHECKOUT_PASSES)
+        ),
+    )
+    .expect("write run 104");
+    std::fs::write(
+        reports.join("TEST-com.acme.shop.PaymentTest.xml"),
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}",
             payment_suite(Some("2026-11-20T10:04:02+01:00"), "")
         ),
     )
@@ -232,20 +240,33 @@ fn a_junit_history_shows_its_flaky_and_broken_tests() {
     let history = write_history(&env);
     ingest_history(&env, &history);
 
-    // Four runs of shop-ci, each with its job, on one commit, whichever way its
-    // context was given.
+    // Four failed runs of shop-ci on one commit, whichever way their context was
+    // given; run 104 failed although its first report passed.
     let runs = env.sql(
-        "SELECT run_id, task, branch, \"commit\", repo, outcome FROM spans \
-         WHERE role = 'pipeline' ORDER BY run_id",
+        "SELECT pipeline, run_id, branch, \"commit\", repo, failed FROM pipeline_runs ORDER BY run_id",
     );
     let run = |id: &str| {
-        json!({"run_id": id, "task": null, "branch": "main", "commit": COMMIT,
-               "repo": "acme/shop", "outcome": "fail"})
+        json!({"pipeline": "shop-ci", "run_id": id, "branch": "main", "commit": COMMIT,
+               "repo": "acme/shop", "failed": true})
     };
     assert_eq!(runs, vec![run("101"), run("102"), run("103"), run("104")]);
     assert_eq!(
-        env.count("SELECT COUNT(*) FROM spans WHERE role = 'task' AND task = 'unit' AND pipeline = 'shop-ci'"),
-        4
+        env.rows(&["failures"]),
+        vec![json!({"branch": "main", "runs": 4, "failed": 4, "failure_rate": 1.0})]
+    );
+    // Every run has its job; run 104's two reports, one passed and one failed, each
+    // hang from their own.
+    assert_eq!(
+        env.sql(
+            "SELECT run_id, COUNT(*) AS jobs, BOOL_OR(outcome = 'fail') AS failed FROM spans \
+             WHERE role = 'task' AND task = 'unit' AND pipeline = 'shop-ci' GROUP BY run_id ORDER BY run_id"
+        ),
+        vec![
+            json!({"run_id": "101", "jobs": 1, "failed": true}),
+            json!({"run_id": "102", "jobs": 1, "failed": true}),
+            json!({"run_id": "103", "jobs": 1, "failed": true}),
+            json!({"run_id": "104", "jobs": 2, "failed": true}),
+        ]
     );
     // Run 103's suites had no timestamp: `--time` dated them.
     assert_eq!(
@@ -341,11 +362,9 @@ fn a_report_ingested_twice_changes_nothing() {
                ORDER BY trace_id, span_id";
     let before = env.sql(all);
     let flaky_before = env.rows(&["flaky", "--all"]);
-    assert_eq!(
-        before.len(),
-        4 * 2 + 4 * 2 + 4 * 4 + 2,
-        "runs, tasks, suites, tests"
-    );
+    // Runs and jobs (run 104's two reports: one passed, one failed), suites, tests
+    // (with run 103's two reruns).
+    assert_eq!(before.len(), (4 + 1) * 2 + 4 * 2 + 4 * 4 + 2);
 
     // The same files again: every span is already stored, and no analysis moves.
     ingest_history(&env, &history);

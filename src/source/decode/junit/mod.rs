@@ -49,7 +49,13 @@
 //! # Ids
 //!
 //! The trace is the run: its id digests pipeline, run id and attempt, so every report
-//! of one run (one per job, one per Surefire class) lands in one trace. Span ids
+//! of one run (one per job, one per Surefire class) lands in one trace. The run and
+//! task span ids also digest the report's result (`success`/`failure`): reports that
+//! passed share one run span, and a failed report's run span is stored beside it
+//! rather than dropped as its duplicate, so the run counts as failed (a run fails
+//! when any of its pipeline spans did). Top-level suites are therefore emitted at the
+//! end of the report, once its result is known (they are few: the tests inside
+//! stream). Span ids
 //! digest the suite path (names and their occurrence), class name, test name and
 //! execution number, plus the raw `time`/`timestamp`/`hostname` text, which keeps the
 //! same suite of two matrix jobs apart while a report ingested twice yields the same

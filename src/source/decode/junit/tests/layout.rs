@@ -171,6 +171,36 @@ fn ids_are_well_formed_distinct_and_linked() {
 }
 
 #[test]
+fn reports_of_one_run_share_its_span_unless_their_results_differ() {
+    // Surefire writes one report per class; one run's reports meet in one trace.
+    let passed = |class: &str| {
+        clean(&format!(
+            r#"<testsuite name="{class}"><testcase name="t" classname="{class}"/></testsuite>"#
+        ))
+    };
+    let failed = clean(
+        r#"<testsuite name="C"><testcase name="t" classname="C"><failure/></testcase></testsuite>"#,
+    );
+    let (a, b) = (passed("A"), passed("B"));
+    let id_of = |spans: &[Span], name: &str| named(spans, name).span_id.clone();
+    assert_eq!(run_span(&a).span_id, run_span(&b).span_id);
+    assert_eq!(id_of(&a, "unit-tests"), id_of(&b, "unit-tests"));
+    // A failed report's run and job spans are not duplicates of a passed one's (which
+    // the store would drop, losing the failure): each report's suites hang from its own.
+    assert_eq!(run_span(&a).trace_id, run_span(&failed).trace_id);
+    assert_ne!(run_span(&a).span_id, run_span(&failed).span_id);
+    assert_ne!(id_of(&a, "unit-tests"), id_of(&failed, "unit-tests"));
+    assert_eq!(
+        named(&failed, "C").parent_span_id.as_deref(),
+        Some(id_of(&failed, "unit-tests").as_str())
+    );
+    assert_eq!(
+        named(&a, "A").parent_span_id.as_deref(),
+        Some(id_of(&a, "unit-tests").as_str())
+    );
+}
+
+#[test]
 fn the_run_decides_the_trace() {
     let base = clean(REPORT);
     let other_run = run_with(
