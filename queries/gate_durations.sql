@@ -24,4 +24,13 @@ WHERE role IN ('pipeline', 'task', 'step', 'test')
     AND status <> 'error'
     AND (outcome = 'pass' OR (role = 'step' AND outcome IS NULL))
     AND (role <> 'task' OR task IS NOT NULL)
-    AND (role <> 'test' OR test IS NOT NULL);
+    AND (role <> 'test' OR test IS NOT NULL)
+UNION ALL
+-- Runs without a pipeline span (run_traces): their wall time, when they succeeded.
+SELECT
+    'pipeline' AS kind,
+    COALESCE(pipeline, '') AS pipeline,
+    COALESCE(pipeline, run_key) AS subject,
+    duration_ns
+FROM pipeline_runs
+WHERE NOT has_pipeline_span AND NOT failed;

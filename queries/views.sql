@@ -70,7 +70,7 @@ WHERE test IS NOT NULL AND outcome IN ('pass', 'fail', 'error');
 -- traces it took.
 --   run_key             the trace id of a run with a pipeline span, else
 --                       'run:<pipeline>:<run id>#<attempt>'
---   has_pipeline_span   whether the run is the first kind
+--   has_pipeline_span   whether the run is the first kind (pipeline_runs has it too)
 CREATE VIEW run_traces AS
 SELECT
     trace_id,
@@ -114,6 +114,7 @@ WITH per_run AS (
 )
 SELECT
     run_key,
+    has_pipeline_span,
     trace_id,
     pipeline,
     run_id,

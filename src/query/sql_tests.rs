@@ -347,3 +347,77 @@ async fn facts_learned_later_complete_spans_stored_earlier() {
         ]
     );
 }
+
+/// A run without a pipeline span: two tasks of run `r-1` in two traces (the second
+/// task starts 5 minutes after the first), each with a step; the second task's step
+/// failed in run `r-2`.
+fn span_less_runs() -> Vec<Span> {
+    let mut spans = Vec::new();
+    for (run, failed) in [(1, false), (2, true)] {
+        let facts = CiFields {
+            pipeline: Some("build".into()),
+            run_id: Some(format!("r-{run}")),
+            attempt: Some(1),
+            branch: Some("main".into()),
+            ..CiFields::default()
+        };
+        for (k, task) in ["compile", "test"].into_iter().enumerate() {
+            let trace = run * 10 + k as u32;
+            let at = run as i64 * 100 + k as i64 * 5;
+            let failed_here = failed && task == "test";
+            let outcome = if failed_here {
+                Outcome::Fail
+            } else {
+                Outcome::Pass
+            };
+            let with = |role| CiFields {
+                task: Some(task.into()),
+                outcome: Some(outcome),
+                role: Some(role),
+                ..facts.clone()
+            };
+            spans.push(span(trace, 1, None, Some(Role::Task), with(Role::Task), at));
+            spans.push(span(
+                trace,
+                2,
+                Some(1),
+                Some(Role::Step),
+                with(Role::Step),
+                at,
+            ));
+        }
+    }
+    spans
+}
+
+#[tokio::test]
+async fn a_run_id_without_a_pipeline_span_is_one_run_across_its_traces() {
+    let (_dir, engine) = store_with(&span_less_runs()).await;
+    let result = engine
+        .sql("SELECT run_key, has_pipeline_span, duration_ns, failed FROM pipeline_runs ORDER BY run_key")
+        .await
+        .unwrap();
+    let runs = Rows::from_result(&result).objects();
+    assert_eq!(
+        json!(runs),
+        json!([
+            {"run_key": "run:build:r-1#1", "has_pipeline_span": false,
+             "duration_ns": 6 * MINUTE, "failed": false},
+            {"run_key": "run:build:r-2#1", "has_pipeline_span": false,
+             "duration_ns": 6 * MINUTE, "failed": true},
+        ])
+    );
+
+    // The gate's duration rule sees the successful run's wall time as the pipeline's.
+    let durations = rows(&engine, NamedQuery::GateDurations, vec![]).await;
+    let pipeline: Vec<&Value> = durations
+        .iter()
+        .filter(|r| r["kind"] == "pipeline")
+        .collect();
+    assert_eq!(
+        pipeline,
+        vec![
+            &json!({"kind": "pipeline", "pipeline": "build", "subject": "build", "duration_ns": 6 * MINUTE})
+        ]
+    );
+}

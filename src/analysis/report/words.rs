@@ -36,15 +36,22 @@ fn counted(ns: i64) -> String {
     }
 }
 
-/// A length of time in the largest unit that says it exactly enough: whole days,
-/// else whole hours, else minutes (rounded).
+/// A length of time in the largest unit that says it well enough: whole days, else
+/// days rounded from two days on (the dates beside it are exact), else whole hours,
+/// else hours rounded from two hours on, else minutes (rounded). "778544 minutes"
+/// says nothing a reader can use; "541 days" does.
 pub fn span(ns: i64) -> String {
+    let rounded = |unit_ns: i64| (ns + unit_ns / 2) / unit_ns;
     let (n, unit) = if ns >= DAY_NS && ns % DAY_NS == 0 {
         (ns / DAY_NS, "day")
+    } else if ns >= 2 * DAY_NS {
+        (rounded(DAY_NS), "day")
     } else if ns >= HOUR_NS && ns % HOUR_NS == 0 {
         (ns / HOUR_NS, "hour")
+    } else if ns >= 2 * HOUR_NS {
+        (rounded(HOUR_NS), "hour")
     } else {
-        ((ns + MINUTE_NS / 2) / MINUTE_NS, "minute")
+        (rounded(MINUTE_NS), "minute")
     };
     if n == 1 {
         format!("1 {unit}")
@@ -182,5 +189,9 @@ mod tests {
         );
         assert_eq!(span(90 * MINUTE_NS), "90 minutes");
         assert_eq!(span(36 * HOUR_NS), "36 hours");
+        // Long uneven spans (an absolute --since up to now) in rounded days or hours.
+        assert_eq!(span(778_544 * MINUTE_NS), "541 days");
+        assert_eq!(span(3 * DAY_NS + 11 * HOUR_NS), "3 days");
+        assert_eq!(span(5 * HOUR_NS + 40 * MINUTE_NS), "6 hours");
     }
 }
