@@ -25,7 +25,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::model::Span;
 use crate::model::conventions::Conventions;
 use crate::model::normalize::{Normalizer, TraceFacts};
-use crate::source::decode::junit::{self, JunitContext};
+use crate::source::decode::junit;
+pub use crate::source::decode::junit::JunitContext;
 use crate::source::{self, Format, InputSpec, Problem, SinkError, SourceError, SpanSink};
 use crate::store::{Store, StoreError, StoreWriter, WriteStats};
 

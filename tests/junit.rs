@@ -560,3 +560,50 @@ fn without_flags_the_ci_environment_names_the_run() {
         ]
     );
 }
+
+/// The library entry point `gate --junit` calls: it stores the reports and names the
+/// runs they were stored under, as the store has them.
+#[test]
+fn ingest_junit_names_the_runs_it_stored() {
+    use pipescope::ingest::{IngestOptions, ingest_junit};
+    use pipescope::source::decode::junit::JunitContext;
+
+    let env = Env::new();
+    let a = env.write("a.xml", &cart_suite(None, CHECKOUT_FAILS));
+    let b = env.write("b.xml", &payment_suite(None, ""));
+    let paths = [env.arg(&a), env.arg(&b)];
+
+    // No run id: each report is its own run, named after its file and mtime.
+    let done = ingest_junit(
+        &env.data(),
+        &paths,
+        &JunitContext::default(),
+        &IngestOptions::default(),
+    )
+    .expect("ingest");
+    assert_eq!(done.summary.skipped, 0);
+    assert_eq!(done.summary.spans_read, 5 + 3);
+    assert_eq!(done.run_ids.len(), 2, "{:?}", done.run_ids);
+    let stored: Vec<Value> = env.sql("SELECT DISTINCT run_id FROM spans ORDER BY run_id");
+    let mut want = done.run_ids.clone();
+    want.sort();
+    assert_eq!(
+        stored,
+        want.iter()
+            .map(|r| json!({ "run_id": r }))
+            .collect::<Vec<_>>()
+    );
+
+    // A run id: both reports are that run.
+    let ctx = JunitContext {
+        run_id: Some("4711".into()),
+        commit: Some(COMMIT.into()),
+        ..JunitContext::default()
+    };
+    let done = ingest_junit(&env.data(), &paths, &ctx, &IngestOptions::default()).expect("ingest");
+    assert_eq!(done.run_ids, vec!["4711".to_owned()]);
+    assert_eq!(
+        env.count("SELECT COUNT(*) FROM pipeline_runs WHERE run_id = '4711' AND failed"),
+        1
+    );
+}
