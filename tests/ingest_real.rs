@@ -198,8 +198,7 @@ fn ingesting_the_real_files_twice_changes_nothing() {
 /// all of them when as many as the suites, else some). Counted independently of the
 /// decoder with Python's ElementTree: each `<testcase>` is one execution plus one per
 /// Surefire flaky/rerun element; its outcome is its first `<failure>`/`<error>`, else
-/// `<skipped>`, else pass. The decoder's own test (`source::decode::junit::tests::real`)
-/// checks the same numbers without the binary.
+/// `<skipped>`, else pass.
 type Expected = (
     &'static str,
     i64,
