@@ -10,6 +10,12 @@
 //! whatever the input size; facts learned about a trace in one batch are remembered
 //! and applied to its spans in later batches, and recorded in the store's trace-facts
 //! table so that spans stored by an earlier ingest get them too (at query time).
+//!
+//! JUnit reports carry no CI context of their own: [`IngestOptions::junit`] gives it
+//! (flags, else the CI environment), and each report without a `timestamp` is dated
+//! by `--time`, else its file's mtime ([`junit_context_for`]). [`ingest_junit`] is the
+//! entry point for a command that ingests the report of the run that just finished
+//! (`gate --junit`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,6 +25,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::model::Span;
 use crate::model::conventions::Conventions;
 use crate::model::normalize::{Normalizer, TraceFacts};
+use crate::source::decode::junit;
+pub use crate::source::decode::junit::JunitContext;
 use crate::source::{self, Format, InputSpec, Problem, SinkError, SourceError, SpanSink};
 use crate::store::{Store, StoreError, StoreWriter, WriteStats};
 
@@ -76,6 +84,10 @@ pub struct IngestOptions {
     /// Counts spans as they are decoded, for a progress display that must move inside
     /// one large file (the per-input callback of [`ingest`] fires between files).
     pub spans_seen: Option<Arc<AtomicU64>>,
+    /// The CI context of JUnit reports (run, attempt, task, branch, commit, repo).
+    /// Its `time_ns`, when set (`--time`), dates every report without a `timestamp`;
+    /// when absent, each file's mtime does.
+    pub junit: JunitContext,
 }
 
 impl Default for IngestOptions {
@@ -86,8 +98,58 @@ impl Default for IngestOptions {
             batch_spans: 200_000,
             conventions: Conventions::builtin(),
             spans_seen: None,
+            junit: JunitContext::default(),
         }
     }
+}
+
+/// The context one JUnit input is decoded with: `base`, dated (for suites without a
+/// `timestamp`) by `base`'s explicit time, else the file's mtime. An explicit time
+/// wins over the mtime because the mtime of a report is often when it was copied
+/// (an artifact download, a cache restore), not when its tests ran.
+pub fn junit_context_for(base: &JunitContext, mtime_ns: Option<i64>) -> JunitContext {
+    JunitContext {
+        time_ns: base.time_ns.or(mtime_ns),
+        ..base.clone()
+    }
+}
+
+/// What [`ingest_junit`] did: the ingest's summary and the runs it stored.
+#[derive(Debug, Clone)]
+pub struct JunitIngest {
+    pub summary: IngestSummary,
+    /// Distinct run ids (`run_id` column) the reports were stored under, in input
+    /// order: the context's run id alone when it names one.
+    pub run_ids: Vec<String>,
+}
+
+/// Ingests JUnit reports (`paths`: files, directories, globs, `-`) into the store at
+/// `data` with the CI context `ctx`, as `ingest --format junit` would: for a command
+/// that judges the run that just finished (`gate --junit`). `ctx` is used as given;
+/// fill it from the CI environment first with [`JunitContext::with_env`]. Malformed
+/// reports are counted as skipped in the summary (an error with `options.strict`).
+pub fn ingest_junit(
+    data: &Path,
+    paths: &[String],
+    ctx: &JunitContext,
+    options: &IngestOptions,
+) -> Result<JunitIngest, IngestError> {
+    let job = IngestJob::open(data, paths)?;
+    let options = IngestOptions {
+        format: Some(Format::Junit),
+        junit: ctx.clone(),
+        ..options.clone()
+    };
+    // The run id of a report without one depends on its mtime: read it as ingest will.
+    let mut run_ids: Vec<String> = Vec::new();
+    for input in job.inputs() {
+        let id = junit::run_id(&junit_context_for(ctx, input.mtime_ns()), &input.name());
+        if !run_ids.contains(&id) {
+            run_ids.push(id);
+        }
+    }
+    let summary = job.run(&options, &mut |_, _| {})?;
+    Ok(JunitIngest { summary, run_ids })
 }
 
 /// What an ingest did.
@@ -164,7 +226,7 @@ pub fn ingest(
         match input.open() {
             Ok(mut opened) => {
                 let name = opened.name.clone();
-                batcher.decode_input(&mut opened, options.format)?;
+                batcher.decode_input(&mut opened, options)?;
                 progress(&name, &batcher.summary);
             }
             Err(e) => {
@@ -225,10 +287,10 @@ impl Batcher {
     fn decode_input(
         &mut self,
         input: &mut source::Input,
-        format: Option<Format>,
+        options: &IngestOptions,
     ) -> Result<(), IngestError> {
         let name = input.name.clone();
-        let format = match format {
+        let format = match options.format {
             Some(format) => format,
             None => {
                 let prefix = input
@@ -244,7 +306,7 @@ impl Batcher {
                         let message = if prefix.is_empty() {
                             "empty input".to_string()
                         } else {
-                            "not a recognised trace format (expected OTLP JSON or protobuf, Jaeger JSON or Zipkin JSON)".to_string()
+                            "not a recognised trace format (expected OTLP JSON or protobuf, Jaeger JSON, Zipkin JSON or JUnit XML)".to_string()
                         };
                         return self.skip(Problem {
                             location: name,
@@ -258,7 +320,13 @@ impl Batcher {
             inner: &mut input.reader,
             bytes: 0,
         };
-        let result = source::decode(format, &mut counting, &name, self);
+        let result = match format {
+            Format::Junit => {
+                let ctx = junit_context_for(&options.junit, input.mtime_ns);
+                junit::decode(&mut counting, &name, &ctx, self)
+            }
+            other => source::decode(other, &mut counting, &name, self),
+        };
         self.summary.bytes += counting.bytes;
         Ok(result?)
     }

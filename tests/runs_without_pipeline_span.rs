@@ -17,9 +17,10 @@ use std::process::Command;
 use common::Env;
 use serde_json::Value;
 
-/// The Python with the SDK and both exporters (tests/tekton/setup.sh installs it).
+/// The Python with the SDK and its exporters (tests/receive/setup.sh installs the real
+/// producers once for every test that runs them).
 fn python() -> Option<PathBuf> {
-    let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tekton/setup.sh");
+    let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/receive/setup.sh");
     let found = Command::new("bash")
         .arg(&setup)
         .output()
@@ -38,7 +39,7 @@ fn python() -> Option<PathBuf> {
             }
         });
     common::require(
-        "the OpenTelemetry Python SDK (tests/tekton/setup.sh)",
+        "the OpenTelemetry Python SDK (tests/receive/setup.sh)",
         found,
     )
 }

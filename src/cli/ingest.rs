@@ -1,6 +1,12 @@
 //! `pipescope ingest PATH...`: decode trace files and store them (`crate::ingest`),
 //! with a progress bar and a summary on stderr.
 //!
+//! JUnit XML reports say nothing of the CI run that produced them: the context flags
+//! (`--pipeline`, `--run-id`, `--attempt`, `--task`, `--branch`, `--commit`, `--repo`,
+//! `--time`) say it, and whatever they leave out comes from the environment of the CI
+//! system the command runs on (GitHub Actions, GitLab CI, Jenkins, Buildkite,
+//! CircleCI; see `source::decode::junit`).
+//!
 //! Exit status: 0 when everything was stored, 2 when anything was skipped (each
 //! skipped item is reported with its file and position) or on error.
 
@@ -16,6 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::ingest::{IngestJob, IngestOptions, IngestSummary};
 use crate::model::conventions::Conventions;
 use crate::source::Format;
+use crate::source::decode::junit::{self, JunitContext};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
@@ -24,9 +31,11 @@ pub struct Args {
     #[arg(required = true)]
     pub paths: Vec<String>,
     /// Decode every input as this format instead of detecting it: otlp, otlp-proto,
-    /// jaeger, zipkin, python.
+    /// jaeger, zipkin, python, junit.
     #[arg(long, value_parser = parse_format)]
     pub format: Option<Format>,
+    #[command(flatten)]
+    pub context: ContextArgs,
     /// Stop at the first malformed file or span (nothing of this ingest is stored).
     #[arg(long)]
     pub strict: bool,
@@ -38,9 +47,78 @@ pub struct Args {
     pub batch_spans: usize,
 }
 
+/// The CI run JUnit reports came from. Each flag left out is read from the CI
+/// environment (GitHub Actions, GitLab CI, Jenkins, Buildkite, CircleCI) when there
+/// is one. Trace formats carry their own context and ignore these.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "JUnit context")]
+pub struct ContextArgs {
+    /// Pipeline (workflow) the JUnit reports belong to.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Id of the pipeline run; reports of one run share it. Without one (and no CI
+    /// environment), each report is its own run, named after its file and time.
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// 1-based attempt of the run (a re-run of the same run id).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    pub attempt: Option<i32>,
+    /// Job / task that ran the tests.
+    #[arg(long)]
+    pub task: Option<String>,
+    /// Branch under test.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Commit under test.
+    #[arg(long)]
+    pub commit: Option<String>,
+    /// Repository (`owner/name` or a URL).
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// When suites without a `timestamp` ran (ISO 8601, no zone = UTC, or Unix
+    /// seconds). Without it, the report file's modification time.
+    #[arg(long, value_parser = parse_time)]
+    pub time: Option<i64>,
+}
+
+impl ContextArgs {
+    /// The context these flags give, completed from the CI environment of this process.
+    pub fn resolve(&self) -> JunitContext {
+        self.resolve_with(|key| std::env::var(key).ok())
+    }
+
+    /// [`ContextArgs::resolve`] with the environment read through `lookup`.
+    pub fn resolve_with(&self, lookup: impl Fn(&str) -> Option<String>) -> JunitContext {
+        JunitContext {
+            pipeline: self.pipeline.clone(),
+            run_id: self.run_id.clone(),
+            attempt: self.attempt,
+            task: self.task.clone(),
+            branch: self.branch.clone(),
+            commit: self.commit.clone(),
+            repo: self.repo.clone(),
+            time_ns: self.time,
+        }
+        .with_env(lookup)
+    }
+}
+
 fn parse_format(text: &str) -> Result<Format, String> {
     Format::from_name(text).ok_or_else(|| {
-        format!("unknown format '{text}' (otlp, otlp-proto, jaeger, zipkin, python)")
+        format!("unknown format '{text}' (otlp, otlp-proto, jaeger, zipkin, python, junit)")
+    })
+}
+
+fn parse_time(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<i64>() {
+        return secs
+            .checked_mul(1_000_000_000)
+            .filter(|ns| *ns > 0)
+            .ok_or_else(|| format!("'{text}' is not a time after 1970"));
+    }
+    junit::parse_timestamp(text).ok_or_else(|| {
+        format!("'{text}' is not a time (expected e.g. 2026-12-02T15:04:05Z or Unix seconds)")
     })
 }
 
@@ -55,6 +133,7 @@ pub fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         batch_spans: args.batch_spans,
         conventions,
         spans_seen: None,
+        junit: args.context.resolve(),
     };
     let summary = ingest_paths(data, &args.paths, &options)?;
     Ok(if summary.skipped > 0 {

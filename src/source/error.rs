@@ -27,7 +27,7 @@ pub enum SourceError {
         source: std::io::Error,
     },
     /// A format name given on the command line is unknown.
-    #[error("unknown format {name:?} (expected otlp, otlp-proto, jaeger, zipkin or python)")]
+    #[error("unknown format {name:?} (expected otlp, otlp-proto, jaeger, zipkin, python or junit)")]
     UnknownFormat { name: String },
     /// Reading an input failed while it was being decoded (binary formats).
     #[error(transparent)]

@@ -15,6 +15,9 @@ pub struct Input {
     pub name: String,
     /// Decompressed bytes.
     pub reader: Box<dyn BufRead + Send>,
+    /// When the file was last modified, ns since the Unix epoch (`None` for stdin or
+    /// when the file system does not say): dates JUnit reports without a `timestamp`.
+    pub mtime_ns: Option<i64>,
 }
 
 /// An input that has been found but not opened yet, so that thousands of files do
@@ -34,9 +37,18 @@ impl InputSpec {
         }
     }
 
+    /// When the file was last modified, ns since the Unix epoch (`None` for stdin).
+    pub fn mtime_ns(&self) -> Option<i64> {
+        match self {
+            InputSpec::Stdin => None,
+            InputSpec::Path(p) => std::fs::metadata(p).ok().as_ref().and_then(modified_ns),
+        }
+    }
+
     /// Opens the input, decompressing gzip transparently.
     pub fn open(&self) -> Result<Input, SourceError> {
         let name = self.name();
+        let mut mtime_ns = None;
         let raw: Box<dyn BufRead + Send> = match self {
             InputSpec::Stdin => Box::new(BufReader::with_capacity(1 << 16, std::io::stdin())),
             InputSpec::Path(p) => {
@@ -44,6 +56,7 @@ impl InputSpec {
                     path: p.clone(),
                     source,
                 })?;
+                mtime_ns = file.metadata().ok().as_ref().and_then(modified_ns);
                 Box::new(BufReader::with_capacity(1 << 16, file))
             }
         };
@@ -51,8 +64,21 @@ impl InputSpec {
             path: PathBuf::from(&name),
             source,
         })?;
-        Ok(Input { name, reader })
+        Ok(Input {
+            name,
+            reader,
+            mtime_ns,
+        })
     }
+}
+
+fn modified_ns(meta: &std::fs::Metadata) -> Option<i64> {
+    let since = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    i64::try_from(since.as_nanos()).ok()
 }
 
 /// Wraps `reader` in a gzip decoder when it starts with the gzip magic bytes.

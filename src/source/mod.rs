@@ -34,11 +34,13 @@ pub enum Format {
     Zipkin,
     /// The OpenTelemetry Python SDK's span JSON (pytest-otel, ConsoleSpanExporter).
     PythonSdk,
+    /// A JUnit XML test report (Surefire, Gradle, pytest, jest-junit, gotestsum, …).
+    Junit,
 }
 
 impl Format {
     /// Parses a `--format` name: `otlp` (JSON or protobuf, sniffed), `otlp-json`,
-    /// `otlp-proto`, `jaeger`, `zipkin`, `python`.
+    /// `otlp-proto`, `jaeger`, `zipkin`, `python`, `junit`.
     pub fn from_name(s: &str) -> Option<Format> {
         match s.trim().to_ascii_lowercase().as_str() {
             "otlp" | "otlp-json" | "otlp_json" | "json" => Some(Format::OtlpJson),
@@ -46,6 +48,7 @@ impl Format {
             "jaeger" => Some(Format::Jaeger),
             "zipkin" => Some(Format::Zipkin),
             "python" | "python-sdk" | "python_sdk" => Some(Format::PythonSdk),
+            "junit" | "junit-xml" | "junit_xml" | "xunit" => Some(Format::Junit),
             _ => None,
         }
     }
@@ -58,6 +61,7 @@ impl Format {
             Format::Jaeger => "jaeger",
             Format::Zipkin => "zipkin",
             Format::PythonSdk => "python",
+            Format::Junit => "junit",
         }
     }
 }

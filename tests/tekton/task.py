@@ -4,15 +4,17 @@ pipeline.run, task.name and task.run, one span for the task and one per command
 (`command`, `exit_code`, ERROR status when the command fails). The task span itself
 says nothing about the result.
 
-The spans go through a real exporter — OTLP/HTTP (protobuf) or Zipkin JSON v2 — whose
-HTTP session hands each request body to a file in OUT_DIR instead of a network peer,
-so the test ingests exactly the bytes a collector would have received.
+The spans go through a real exporter — OTLP/HTTP (protobuf) or Zipkin JSON v2. When
+DESTINATION is an http:// URL they are posted there (`pipescope receive`); otherwise
+DESTINATION is a directory and the exporter's HTTP session hands each request body to a
+file in it instead of a network peer, so a test ingests exactly the bytes a collector
+would have received.
 
 With a TRACEPARENT_FILE the task continues the trace named there and writes its own
 traceparent back (consecutive tasks land in one trace); with `-` every task is a trace
 of its own, tied to the others only by pipeline.run.
 
-usage: task.py otlp|zipkin OUT_DIR PIPELINE_RUN TASK TRACEPARENT_FILE|- COMMAND...
+usage: task.py otlp|zipkin DESTINATION PIPELINE_RUN TASK TRACEPARENT_FILE|- COMMAND...
 """
 import itertools
 import os
@@ -26,11 +28,11 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-exporter_kind, out_dir, pipeline_run, task, traceparent_file, *commands = sys.argv[1:]
+exporter_kind, destination, pipeline_run, task, traceparent_file, *commands = sys.argv[1:]
 
 
 class ToFile(requests.adapters.BaseAdapter):
-    """A transport that writes each request body to OUT_DIR and answers 200."""
+    """A transport that writes each request body to DESTINATION and answers 200."""
 
     counter = itertools.count()
 
@@ -38,7 +40,7 @@ class ToFile(requests.adapters.BaseAdapter):
         suffix = "pb" if exporter_kind == "otlp" else "json"
         name = f"{pipeline_run}-{task}-{os.getpid()}-{next(self.counter)}.{suffix}"
         body = request.body if isinstance(request.body, bytes) else request.body.encode()
-        with open(os.path.join(out_dir, name), "wb") as f:
+        with open(os.path.join(destination, name), "wb") as f:
             f.write(body)
         response = requests.Response()
         response.status_code = 200
@@ -51,15 +53,19 @@ class ToFile(requests.adapters.BaseAdapter):
 
 
 session = requests.Session()
-session.mount("http://collector/", ToFile())
+if destination.startswith("http://"):
+    base = destination.rstrip("/")
+else:
+    base = "http://collector"
+    session.mount(base + "/", ToFile())
 if exporter_kind == "otlp":
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    exporter = OTLPSpanExporter(endpoint="http://collector/v1/traces", session=session)
+    exporter = OTLPSpanExporter(endpoint=base + "/v1/traces", session=session)
 else:
     from opentelemetry.exporter.zipkin.json import ZipkinExporter
 
-    exporter = ZipkinExporter(endpoint="http://collector/api/v2/spans", session=session)
+    exporter = ZipkinExporter(endpoint=base + "/api/v2/spans", session=session)
 
 provider = TracerProvider(
     resource=Resource.create(
@@ -69,7 +75,7 @@ provider = TracerProvider(
             "pipeline.run": pipeline_run,
             "task.name": task,
             "task.run": f"{pipeline_run}-{task}",
-            "vcs.ref.head.name": os.environ["GIT_BRANCH"],
+            "vcs.ref.head.name": os.environ.get("GIT_BRANCH", "main"),
             "vcs.ref.head.revision": os.environ["GIT_COMMIT"],
         }
     )

@@ -1,7 +1,7 @@
 //! Decoders, one per wire format, all streaming spans into a [`SpanSink`] and
 //! reporting what they skip as [`Problem`]s: OTLP/JSON (`otlp_json`), OTLP protobuf
 //! (`otlp_proto`), Jaeger v1 (`jaeger`), Zipkin v2 (`zipkin`), the Python SDK's span
-//! JSON (`python_sdk`); the rest is the JSON plumbing they share (`json_stream`,
+//! JSON (`python_sdk`), JUnit XML test reports (`junit`); the rest is the JSON plumbing they share (`json_stream`,
 //! `json_items`, `flex`, `anyvalue`, `ids`, `enums`).
 //!
 //! Two entry points: [`decode`] reads a whole input stream of a [`Format`] (files,
@@ -67,7 +67,9 @@ pub fn decode_body(
 }
 
 /// Decodes a whole input stream, pushing spans and skipped items into the sink.
-/// `origin` names the input in problems (file path, `stdin`, a URL).
+/// `origin` names the input in problems (file path, `stdin`, a URL). A JUnit report
+/// decoded here has no CI context (no run, branch or time); `ingest` calls
+/// [`junit::decode`] with one.
 ///
 /// Returns `Err` only for a fatal error (the sink failed, I/O failed); malformed
 /// items are reported through [`SpanSink::skipped`] and decoding continues wherever
@@ -91,6 +93,7 @@ pub fn decode(
         Format::Jaeger => jaeger::decode(input, origin, sink),
         Format::Zipkin => zipkin::decode(input, origin, sink),
         Format::PythonSdk => python_sdk::decode(input, origin, sink),
+        Format::Junit => junit::decode(input, origin, &junit::JunitContext::default(), sink),
     }
 }
 

@@ -34,11 +34,14 @@ pub struct Extent {
 }
 
 impl Extent {
+    /// Nothing covered yet; the next child starts at `t`. `last` starts below any
+    /// time, so that a guessed start (the fallback time, often a file's mtime) does not
+    /// stretch a container whose children carry their own, earlier timestamps.
     pub fn at(t: i64) -> Extent {
         Extent {
             cursor: t,
             first: None,
-            last: t,
+            last: i64::MIN,
         }
     }
 

@@ -49,7 +49,13 @@
 //! # Ids
 //!
 //! The trace is the run: its id digests pipeline, run id and attempt, so every report
-//! of one run (one per job, one per Surefire class) lands in one trace. Span ids
+//! of one run (one per job, one per Surefire class) lands in one trace. The run and
+//! task span ids also digest the report's result (`success`/`failure`): reports that
+//! passed share one run span, and a failed report's run span is stored beside it
+//! rather than dropped as its duplicate, so the run counts as failed (a run fails
+//! when any of its pipeline spans did). Top-level suites are therefore emitted at the
+//! end of the report, once its result is known (they are few: the tests inside
+//! stream). Span ids
 //! digest the suite path (names and their occurrence), class name, test name and
 //! execution number, plus the raw `time`/`timestamp`/`hostname` text, which keeps the
 //! same suite of two matrix jobs apart while a report ingested twice yields the same
@@ -101,6 +107,22 @@ use std::io::BufRead;
 pub use context::JunitContext;
 
 use crate::source::{SourceError, SpanSink};
+
+/// Parses a time as reports write `timestamp` (ISO 8601; no zone means UTC; see the
+/// module header) to ns since the Unix epoch, for `--time`. `None` when unreadable
+/// or at or before the epoch.
+pub fn parse_timestamp(raw: &str) -> Option<i64> {
+    time::timestamp_ns(raw)
+}
+
+/// The run id a report decoded from `origin` with `ctx` gets: the context's, else
+/// the one derived from the file name and fallback time (see "Ids" above). Lets a
+/// caller find the run it just ingested.
+pub fn run_id(ctx: &JunitContext, origin: &str) -> String {
+    ctx.run_id
+        .clone()
+        .unwrap_or_else(|| ids::fallback_run_id(origin, ctx.time_ns))
+}
 
 /// Decodes one JUnit XML report, pushing spans and problems into `sink`. `origin`
 /// names the input in problems (and, without a run id, names the run).

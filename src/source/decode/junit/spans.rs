@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::attributes::{failure_attributes, result_value, status_of};
 use super::context::JunitContext;
-use super::ids::{self, Digest, fallback_run_id, file_stem};
+use super::ids::{self, Digest, file_stem};
 use super::layout::{Container, Extent, Seen};
 use super::report::{Case, Handler, SuiteTag, Verdict};
 use super::time::{duration_ns, timestamp_ns};
@@ -25,8 +25,11 @@ pub struct Builder<'a> {
     task: Option<String>,
     trace_id: String,
     trace: Digest,
-    run_span_id: String,
-    task_span_id: Option<String>,
+    /// Top-level suites (and test cases outside any suite), held until [`Builder::finish`]
+    /// knows the report's result: they hang from the run's (or job's) span, whose id
+    /// depends on it (see the `junit` module header). One span per top-level suite,
+    /// never the tests inside.
+    deferred: Vec<Span>,
     containers: Vec<Container>,
     /// Per test (suite path, class name, name): executions seen so far.
     tests: HashMap<u64, Seen>,
@@ -42,10 +45,7 @@ pub struct Builder<'a> {
 
 impl<'a> Builder<'a> {
     pub fn new(ctx: &JunitContext, origin: &'a str, sink: &'a mut dyn SpanSink) -> Builder<'a> {
-        let run_id = ctx
-            .run_id
-            .clone()
-            .unwrap_or_else(|| fallback_run_id(origin, ctx.time_ns));
+        let run_id = super::run_id(ctx, origin);
         let attempt = ctx.attempt.map(|a| a.to_string());
         let trace_id = ids::trace_id(&[
             ctx.pipeline.as_deref().unwrap_or(""),
@@ -53,8 +53,6 @@ impl<'a> Builder<'a> {
             attempt.as_deref().unwrap_or(""),
         ]);
         let trace = Digest::of(&[&trace_id]);
-        let run_span_id = trace.span_id(&["run"]);
-        let task_span_id = ctx.task.as_deref().map(|t| trace.span_id(&["task", t]));
         let mut facts = Vec::new();
         let mut fact = |k: &str, v: Option<&str>| {
             if let Some(v) = v.filter(|v| !v.trim().is_empty()) {
@@ -77,8 +75,7 @@ impl<'a> Builder<'a> {
             task: ctx.task.clone(),
             trace_id,
             trace,
-            run_span_id,
-            task_span_id,
+            deferred: Vec::new(),
             containers: Vec::new(),
             tests: HashMap::new(),
             occurrences: HashMap::new(),
@@ -114,8 +111,23 @@ impl<'a> Builder<'a> {
         } else {
             Status::Ok
         };
-        let parent = self.run_span_id.clone();
-        if let (Some(task), Some(id)) = (self.task.clone(), self.task_span_id.clone()) {
+        // A run's reports (one per Surefire class, per shard, per matrix job) each
+        // emit the run span; the result is part of its id, so that a failed report's
+        // run span is stored beside a passed one's instead of being dropped as a
+        // duplicate of it, and the run counts as failed (`pipeline_runs` takes any
+        // failed pipeline span of a run).
+        let run_span_id = self.trace.span_id(&["run", result]);
+        let task_span_id = self
+            .task
+            .as_deref()
+            .map(|t| self.trace.span_id(&["task", t, result]));
+        let top = task_span_id.clone().unwrap_or_else(|| run_span_id.clone());
+        for mut span in std::mem::take(&mut self.deferred) {
+            span.parent_span_id = Some(top.clone());
+            self.sink.span(span)?;
+        }
+        let parent = run_span_id.clone();
+        if let (Some(task), Some(id)) = (self.task.clone(), task_span_id) {
             let attrs = vec![
                 ("cicd.pipeline.task.name".to_owned(), task.clone()),
                 (
@@ -131,16 +143,19 @@ impl<'a> Builder<'a> {
             .clone()
             .unwrap_or_else(|| "JUnit report".to_owned());
         let attrs = vec![("cicd.pipeline.result".to_owned(), result.to_owned())];
-        let id = self.run_span_id.clone();
-        let span = self.span(id, None, name, (start, end), status, None, attrs);
+        let span = self.span(run_span_id, None, name, (start, end), status, None, attrs);
         Ok(self.sink.span(span)?)
     }
 
-    /// The span id tests and top-level suites hang from.
-    fn top_parent(&self) -> String {
-        self.task_span_id
-            .clone()
-            .unwrap_or_else(|| self.run_span_id.clone())
+    /// Emits a span, or holds it until [`Builder::finish`] when it hangs from the top
+    /// (no parent yet).
+    fn emit(&mut self, span: Span) -> Result<(), SourceError> {
+        if span.parent_span_id.is_none() {
+            self.deferred.push(span);
+            Ok(())
+        } else {
+            Ok(self.sink.span(span)?)
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -197,7 +212,6 @@ impl<'a> Builder<'a> {
             .find(|n| !n.trim().is_empty())
             .cloned()
             .unwrap_or_else(|| "(unnamed test)".to_owned());
-        let parent = parent.unwrap_or_else(|| self.top_parent());
         let key = suite_path.child(&[classname.as_deref().unwrap_or(""), &name]);
         let serial = self.containers.last().map_or(u64::MAX, |c| c.serial);
         for exec in &case.executions {
@@ -237,7 +251,7 @@ impl<'a> Builder<'a> {
             // the same test of two matrix jobs apart.
             let id = self.trace.span_id(&[
                 "test",
-                &parent,
+                parent.as_deref().unwrap_or("top"),
                 &key.hex(),
                 &attempt.to_string(),
                 case.time.as_deref().unwrap_or(""),
@@ -268,14 +282,14 @@ impl<'a> Builder<'a> {
             let (status, message) = status_of(exec);
             let span = self.span(
                 id,
-                Some(parent.clone()),
+                parent.clone(),
                 name.clone(),
                 (start, end),
                 status,
                 message,
                 attrs,
             );
-            self.sink.span(span)?;
+            self.emit(span)?;
         }
         Ok(())
     }
@@ -366,11 +380,8 @@ impl Handler for Builder<'_> {
         let (Some(id), Some(name)) = (c.span_id, c.name) else {
             return Ok(());
         };
-        let parent = match self.suite() {
-            Some(s) => s.span_id.clone(),
-            None => None,
-        }
-        .unwrap_or_else(|| self.top_parent());
+        // None: a top-level suite, which hangs from the run (see `emit`).
+        let parent = self.suite().and_then(|s| s.span_id.clone());
         let mut attrs = vec![
             ("test.suite.name".to_owned(), name.clone()),
             ("test.suite.run.status".to_owned(), result.to_owned()),
@@ -386,8 +397,8 @@ impl Handler for Builder<'_> {
         } else {
             Status::Ok
         };
-        let span = self.span(id, Some(parent), name, (start, end), status, None, attrs);
-        Ok(self.sink.span(span)?)
+        let span = self.span(id, parent, name, (start, end), status, None, attrs);
+        self.emit(span)
     }
 
     fn problem(&mut self, location: String, message: String) -> Result<(), SourceError> {

@@ -35,6 +35,30 @@ fn tests_follow_one_another_from_the_suite_timestamp() {
 }
 
 #[test]
+fn a_later_fallback_time_does_not_stretch_a_dated_run() {
+    // The fallback is often the file's mtime: a day after the tests ran, when the
+    // report was downloaded as an artifact.
+    let day_later = JunitContext {
+        time_ns: Some(1_704_153_600_000_000_000), // 2024-01-02T00:00:00Z
+        ..ctx()
+    };
+    let sink = run_with(
+        r#"<testsuite name="s" timestamp="2024-01-01T00:00:00" time="3">
+  <testcase name="a" classname="c" time="1"/>
+</testsuite>"#,
+        &day_later,
+    );
+    assert!(sink.problems.is_empty(), "{:?}", sink.problems);
+    let t0 = 1_704_067_200_000_000_000;
+    let suite = named(&sink.spans, "s");
+    assert_eq!((suite.start_ns, suite.end_ns), (t0, t0 + 3_000_000_000));
+    let run = run_span(&sink.spans);
+    assert_eq!((run.start_ns, run.end_ns), (suite.start_ns, suite.end_ns));
+    let task = named(&sink.spans, "unit-tests");
+    assert_eq!((task.start_ns, task.end_ns), (suite.start_ns, suite.end_ns));
+}
+
+#[test]
 fn suites_without_timestamp_follow_their_siblings_from_the_fallback_time() {
     let spans = clean(
         r#"<testsuites>
@@ -144,6 +168,36 @@ fn ids_are_well_formed_distinct_and_linked() {
         .map(|s| s.attr("junit.attempt").unwrap())
         .collect();
     assert_eq!(attempts, ["1", "2", "1", "3"]);
+}
+
+#[test]
+fn reports_of_one_run_share_its_span_unless_their_results_differ() {
+    // Surefire writes one report per class; one run's reports meet in one trace.
+    let passed = |class: &str| {
+        clean(&format!(
+            r#"<testsuite name="{class}"><testcase name="t" classname="{class}"/></testsuite>"#
+        ))
+    };
+    let failed = clean(
+        r#"<testsuite name="C"><testcase name="t" classname="C"><failure/></testcase></testsuite>"#,
+    );
+    let (a, b) = (passed("A"), passed("B"));
+    let id_of = |spans: &[Span], name: &str| named(spans, name).span_id.clone();
+    assert_eq!(run_span(&a).span_id, run_span(&b).span_id);
+    assert_eq!(id_of(&a, "unit-tests"), id_of(&b, "unit-tests"));
+    // A failed report's run and job spans are not duplicates of a passed one's (which
+    // the store would drop, losing the failure): each report's suites hang from its own.
+    assert_eq!(run_span(&a).trace_id, run_span(&failed).trace_id);
+    assert_ne!(run_span(&a).span_id, run_span(&failed).span_id);
+    assert_ne!(id_of(&a, "unit-tests"), id_of(&failed, "unit-tests"));
+    assert_eq!(
+        named(&failed, "C").parent_span_id.as_deref(),
+        Some(id_of(&failed, "unit-tests").as_str())
+    );
+    assert_eq!(
+        named(&a, "A").parent_span_id.as_deref(),
+        Some(id_of(&a, "unit-tests").as_str())
+    );
 }
 
 #[test]
