@@ -496,3 +496,94 @@ fn every_format_shows_the_verdict_and_the_categories() {
         "{github}"
     );
 }
+
+/// A pytest `--junitxml` report (xunit2) of a feature-branch run: `failing` tests fail.
+fn junit_report(failing: &[&str]) -> String {
+    let cases: String = [FLAKY, BROKEN, STABLE]
+        .iter()
+        .map(|id| {
+            let (class, name) = id.rsplit_once('.').expect("dotted");
+            if failing.contains(id) {
+                format!(
+                    "<testcase classname=\"{class}\" name=\"{name}\" time=\"0.4\"><failure message=\"AssertionError: boom\">tests failed &lt;here&gt;</failure></testcase>"
+                )
+            } else {
+                format!("<testcase classname=\"{class}\" name=\"{name}\" time=\"0.2\" />")
+            }
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><testsuites><testsuite name=\"pytest\" errors=\"0\" failures=\"{}\" skipped=\"0\" tests=\"3\" time=\"1.1\" timestamp=\"2026-12-01T10:00:00.123456\" hostname=\"runner-7\">{cases}</testsuite></testsuites>\n",
+        failing.len()
+    )
+}
+
+#[test]
+fn junit_reports_judged_as_the_run_that_just_finished() {
+    let env = Env::new();
+    let path = env.write("history.jsonl", &history());
+    let (code, stderr) = env.ingest(&[&path]);
+    assert_eq!(code, 0, "{stderr}");
+    let run = |name: &str, failing: &[&str]| {
+        let report = env.write(&format!("{name}.xml"), &junit_report(failing));
+        let report = env.arg(&report);
+        gate(
+            &env,
+            &[
+                "--junit",
+                report.as_str(),
+                "--run-id",
+                name,
+                "--branch",
+                "feature/pay",
+                "--commit",
+                &format!("feed-{name}"),
+                "--allow-known-flaky",
+                "--job-status",
+                "failure",
+            ],
+        )
+    };
+    let (code, doc, stderr) = run("gha-1", &[FLAKY]);
+    assert_eq!(code, 0, "{stderr}\n{doc:#}");
+    assert_eq!(doc["current"], "run gha-1");
+    assert_eq!(triage(&doc), vec![pair(FLAKY, "known_flaky")], "{doc:#}");
+    let (code, doc, stderr) = run("gha-2", &[FLAKY, STABLE]);
+    assert_eq!(code, 1, "{stderr}\n{doc:#}");
+    assert_eq!(
+        triage(&doc),
+        vec![pair(FLAKY, "known_flaky"), pair(STABLE, "new")]
+    );
+    // A report that is not JUnit, or missing: the job's own verdict, not a pass.
+    let junk = env.write("junk.xml", "<html>not a report</html>");
+    let junk = env.arg(&junk);
+    let (code, _, stderr) = gate(
+        &env,
+        &[
+            "--junit",
+            junk.as_str(),
+            "--run-id",
+            "gha-3",
+            "--allow-known-flaky",
+            "--job-status",
+            "failure",
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("Fail-safe"), "{stderr}");
+    let (code, _, stderr) = gate(
+        &env,
+        &[
+            "--junit",
+            "missing.xml",
+            "--allow-known-flaky",
+            "--job-status",
+            "success",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("Fail-safe: the job's own verdict stands: success"),
+        "{stderr}"
+    );
+}

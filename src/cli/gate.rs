@@ -5,8 +5,10 @@
 //! failing.
 //!
 //! With `--allow-known-flaky` (or `[gate] allow_known_flaky = true`) the gate decides
-//! the job: the test step runs with `continue-on-error`, and the gate exits 0 when
-//! every failure of the judged run is known flaky, 1 otherwise
+//! the job: the test step runs with `continue-on-error`, `--junit PATH…` ingests its
+//! report (with the JUnit context flags of `ingest`, completed from the CI variables)
+//! and judges that run, and the gate exits 0 when every failure of it is known flaky,
+//! 1 otherwise
 //! (`analysis::gate::verdict`). It is then fail-safe: when it cannot judge (the store
 //! is unreadable, a query fails, the run is not in the store), it exits with the job's
 //! own verdict (`--job-status`, else `$PIPESCOPE_JOB_STATUS` / `$CI_JOB_STATUS`, else
@@ -20,8 +22,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::analysis::gate::{CurrentRuns, GateConfig, GateRequest, JobStatus, Overrides};
+use anyhow::Context;
+
+use super::ingest::ContextArgs;
+use crate::analysis::gate::{
+    CurrentRuns, GateConfig, GateReport, GateRequest, JobStatus, Overrides,
+};
 use crate::analysis::time::now_ns;
+use crate::ingest::{IngestOptions, ingest_junit};
 use crate::render::gate::{GateFormat, write};
 use crate::store::Store;
 
@@ -30,10 +38,14 @@ pub struct Args {
     /// The pipeline run to judge (its run id; every attempt of it).
     #[arg(long, conflicts_with_all = ["current", "junit"])]
     pub current_run: Option<String>,
-    /// The JUnit XML report(s) of the run that just finished: ingested, then judged
-    /// as that run. (Needs JUnit ingest; see `junit_run`.)
+    /// The JUnit XML report(s) of the run that just finished (files, directories,
+    /// globs): ingested into the store with the JUnit context below, then judged as
+    /// that run. A report that cannot be read or parsed is an error (fail-safe under
+    /// --allow-known-flaky).
     #[arg(long, num_args = 1.., conflicts_with = "current")]
-    pub junit: Vec<PathBuf>,
+    pub junit: Vec<String>,
+    #[command(flatten)]
+    pub junit_context: ContextArgs,
     /// The runs to judge, as a window: `branch=feature/x,since=2d` (keys: branch,
     /// pipeline, since, until). Default: the PR's branch (from CI variables), 7 days.
     #[arg(long)]
@@ -145,28 +157,45 @@ async fn judge(
     args: &Args,
     data: &Path,
     env: &dyn Fn(&str) -> Option<String>,
-) -> anyhow::Result<crate::analysis::gate::GateReport> {
+) -> anyhow::Result<GateReport> {
+    // The reports go in first: on a job's first run they create the store.
+    let junit_run = junit_run(args, data, env)?;
     let store = Store::open_existing(data)?;
-    let junit_run = junit_run(&args.junit, &store)?;
     Ok(args
         .request(junit_run)
         .evaluate(&store, env, now_ns())
         .await?)
 }
 
-/// HOOK for JUnit ingest (issue 11, first half): ingest `paths` into `store` and return
-/// the run id they were stored under, so the gate judges that run. `None` when no
-/// report was given. Until JUnit ingest lands this is an error, which under
-/// `--allow-known-flaky` falls back to the job's own verdict.
-fn junit_run(paths: &[PathBuf], store: &Store) -> anyhow::Result<Option<String>> {
-    if paths.is_empty() {
+/// Ingests the `--junit` reports (strictly: a malformed report is an error, not a
+/// skipped file, since the gate must see every failure) and returns the one run id
+/// they were stored under; `None` without `--junit`.
+fn junit_run(
+    args: &Args,
+    data: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<Option<String>> {
+    if args.junit.is_empty() {
         return Ok(None);
     }
-    let _ = store;
-    anyhow::bail!(
-        "--junit {}: JUnit ingest is not available in this build; pass --current-run RUN_ID",
-        paths[0].display()
-    )
+    let ctx = args.junit_context.resolve_with(env);
+    let options = IngestOptions {
+        strict: true,
+        ..IngestOptions::default()
+    };
+    let done = ingest_junit(data, &args.junit, &ctx, &options)
+        .with_context(|| format!("--junit {}: cannot ingest the report", args.junit.join(" ")))?;
+    if done.summary.spans_read == 0 {
+        anyhow::bail!("--junit {}: no test in the report(s)", args.junit.join(" "));
+    }
+    match done.run_ids.as_slice() {
+        [run] => Ok(Some(run.clone())),
+        runs => anyhow::bail!(
+            "--junit: the reports were stored as {} runs ({}); pass --run-id so they are judged as one",
+            runs.len(),
+            runs.join(", ")
+        ),
+    }
 }
 
 /// The job's own verdict, when the gate cannot judge: the message on stderr and the

@@ -84,7 +84,7 @@ pub enum Command {
     /// Generate synthetic CI traces with planted flaky tests, bottlenecks and failures.
     Synth(synth::Args),
     /// CI gate: current runs vs a baseline; exit 1 on a regression, with triage.
-    Gate(gate::Args),
+    Gate(Box<gate::Args>),
     /// The flaky tests to skip now: JSON, or arguments for pytest, Go, nextest, Surefire, Jest.
     Quarantine(quarantine::Args),
     /// Nightly reliability report: self-contained HTML (or Markdown/JSON) with charts.
@@ -108,7 +108,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Receive(args) => runtime.block_on(receive::run(args, &data)),
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Synth(args) => synth::run(args),
-        Command::Gate(args) => runtime.block_on(gate::run(args, &data)),
+        Command::Gate(args) => runtime.block_on(gate::run(*args, &data)),
         Command::Quarantine(args) => runtime.block_on(quarantine::run(args, &data)),
         Command::Report(args) => runtime.block_on(report::run(args, &data)),
     }
