@@ -83,7 +83,7 @@ pub enum Command {
     Demo(demo::Args),
     /// Generate synthetic CI traces with planted flaky tests, bottlenecks and failures.
     Synth(synth::Args),
-    /// CI gate: current runs vs a baseline; exit 1 on a regression, with triage.
+    /// CI gate: current runs vs a baseline; exit 1 on a regression, known flakes may pass.
     Gate(Box<gate::Args>),
     /// The flaky tests to skip now: JSON, or arguments for pytest, Go, nextest, Surefire, Jest.
     Quarantine(quarantine::Args),
