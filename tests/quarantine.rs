@@ -446,3 +446,42 @@ fn surefire_and_table_forms_through_the_binary() {
     let table = quarantine("table");
     assert!(table.contains("tests.test_net.test_retry"), "{table}");
 }
+
+#[test]
+fn pytest_form_warns_when_a_node_id_prefix_would_drop_another_test() {
+    let env = Env::new();
+    let now = now_ns();
+    let lines: Vec<String> = (0..2i64)
+        .map(|run| {
+            let trace_id = format!("{:032x}", 900 + run);
+            let ns = |s: i64| (now - DAY_NS + run * 3_600_000_000_000 + s * 1_000_000_000).to_string();
+            let test = |id: u32, name: &str, passed: bool| {
+                json!({"traceId": trace_id, "spanId": format!("{id:016x}"), "parentSpanId": format!("{:016x}", 1),
+                       "name": name, "startTimeUnixNano": ns(id as i64), "endTimeUnixNano": ns(id as i64 + 1),
+                       "attributes": [attr("test.case.name", name),
+                                      attr("test.case.result.status", if passed { "passed" } else { "failed" })]})
+            };
+            json!({"resourceSpans": [{
+                "resource": {"attributes": [attr("service.name", "ci"),
+                    attr("vcs.ref.head.name", "main"), attr("vcs.ref.head.revision", "abc")]},
+                "scopeSpans": [{"spans": [
+                    json!({"traceId": trace_id, "spanId": format!("{:016x}", 1), "name": "pipeline",
+                           "startTimeUnixNano": ns(0), "endTimeUnixNano": ns(60),
+                           "attributes": [attr("cicd.pipeline.name", "ci")]}),
+                    test(2, "tests/test_a.py::test_b", run == 1),
+                    test(3, "tests/test_a.py::test_b_slow", true),
+                ]}]}]})
+            .to_string()
+        })
+        .collect();
+    let path = env.write("runs.jsonl", &(lines.join("\n") + "\n"));
+    let (code, stderr) = env.ingest(&[&path]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = env.run(&["quarantine", "--format", "pytest"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "--deselect=tests/test_a.py::test_b\n");
+    assert!(
+        stderr.contains("quarantining tests.test_a.test_b also skips tests.test_a.test_b_slow"),
+        "{stderr}"
+    );
+}
