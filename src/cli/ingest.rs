@@ -192,20 +192,24 @@ fn progress_bar(inputs: u64) -> ProgressBar {
     bar
 }
 
+/// The summary line (left out with `--quiet`), then every skipped input: those explain
+/// a non-zero exit, so even `--quiet` names them.
 fn report(summary: &IngestSummary, seconds: f64) {
     let w = summary.write;
-    eprintln!(
-        "ingested {} files ({:.1} MB): {} traces, {} spans read, {} stored, {} already stored, {} skipped ({:.1}s, {:.0} spans/s)",
-        summary.files,
-        summary.bytes as f64 / 1e6,
-        summary.traces,
-        summary.spans_read,
-        w.stored,
-        w.duplicates,
-        summary.skipped,
-        seconds,
-        summary.spans_read as f64 / seconds.max(1e-9),
-    );
+    if tracing::enabled!(tracing::Level::WARN) {
+        eprintln!(
+            "ingested {} files ({:.1} MB): {} traces, {} spans read, {} stored, {} already stored, {} skipped ({:.1}s, {:.0} spans/s)",
+            summary.files,
+            summary.bytes as f64 / 1e6,
+            summary.traces,
+            summary.spans_read,
+            w.stored,
+            w.duplicates,
+            summary.skipped,
+            seconds,
+            summary.spans_read as f64 / seconds.max(1e-9),
+        );
+    }
     for problem in &summary.problems {
         eprintln!("skipped: {problem}");
     }

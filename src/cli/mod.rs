@@ -63,7 +63,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read trace files (OTLP JSON/protobuf, Jaeger, Zipkin) into the store.
+    /// Read trace files (OTLP JSON/protobuf, Jaeger, Zipkin) and JUnit XML reports into the store.
     Ingest(ingest::Args),
     /// Fetch CI traces from Jaeger, Grafana Tempo or Zipkin into the store, incrementally.
     Pull(Box<pull::Args>),
