@@ -130,18 +130,34 @@ SELECT
     CASE WHEN has_pipeline_span THEN pipeline_failed ELSE task_failed END AS failed
 FROM per_run;
 
--- One row per task execution with a result.
+-- One row per task execution with a result. A job's JUnit reports (Surefire writes one
+-- per class) each carry the job's task span, one per distinct result: the job ran once,
+-- and failed when any of its reports failed.
 CREATE VIEW task_runs AS
+WITH tasks AS (
+    SELECT *, outcome IN ('fail', 'error', 'timeout') AS failed
+    FROM spans
+    WHERE role = 'task' AND task IS NOT NULL AND outcome IS NOT NULL
+)
+SELECT trace_id, span_id, task, pipeline, branch, "commit", start_time, duration_ns, outcome, failed
+FROM tasks
+WHERE source <> 'junit'
+UNION ALL
 SELECT
     trace_id,
-    span_id,
+    MIN(span_id) AS span_id,
     task,
-    pipeline,
-    branch,
-    "commit",
-    start_time,
-    duration_ns,
-    outcome,
-    outcome IN ('fail', 'error', 'timeout') AS failed
-FROM spans
-WHERE role = 'task' AND task IS NOT NULL AND outcome IS NOT NULL;
+    MAX(pipeline) AS pipeline,
+    MAX(branch) AS branch,
+    MAX("commit") AS "commit",
+    MIN(start_time) AS start_time,
+    MAX(duration_ns) AS duration_ns,
+    CASE
+        WHEN BOOL_OR(failed) THEN MAX(CASE WHEN failed THEN outcome END)
+        WHEN BOOL_OR(outcome = 'pass') THEN 'pass'
+        ELSE MAX(outcome)
+    END AS outcome,
+    BOOL_OR(failed) AS failed
+FROM tasks
+WHERE source = 'junit'
+GROUP BY trace_id, task;

@@ -607,3 +607,39 @@ fn ingest_junit_names_the_runs_it_stored() {
         1
     );
 }
+
+/// Surefire writes one report per class; when one class of a job fails and another
+/// passes, the job ran once and failed — not two task executions.
+#[test]
+fn a_job_whose_reports_disagree_is_one_failed_task_run() {
+    let env = Env::new();
+    let passed = env.write(
+        "TEST-com.acme.A.xml",
+        r#"<testsuite name="com.acme.A" timestamp="2026-11-01T10:00:00"><testcase name="t" classname="com.acme.A" time="1"/></testsuite>"#,
+    );
+    let failed = env.write(
+        "TEST-com.acme.B.xml",
+        r#"<testsuite name="com.acme.B" timestamp="2026-11-01T10:00:02"><testcase name="t" classname="com.acme.B" time="1"><failure message="no"/></testcase></testsuite>"#,
+    );
+    let flags = run_flags("77");
+    let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let (p, f) = (env.arg(&passed), env.arg(&failed));
+    args.extend([p.as_str(), f.as_str()]);
+    let (code, stderr) = ingest(&env, &args);
+    assert_eq!(code, 0, "{stderr}");
+
+    let by_task = env.rows(&["failures", "--by", "task", "--since", "3000d"]);
+    let unit: Vec<&Value> = by_task.iter().filter(|r| r["task"] == "unit").collect();
+    assert_eq!(unit.len(), 1, "{by_task:#?}");
+    assert_eq!(
+        (unit[0]["runs"].as_i64(), unit[0]["failed"].as_i64()),
+        (Some(1), Some(1)),
+        "{by_task:#?}"
+    );
+    let runs = env.rows(&["failures", "--by", "pipeline", "--since", "3000d"]);
+    assert_eq!(
+        (runs[0]["runs"].as_i64(), runs[0]["failed"].as_i64()),
+        (Some(1), Some(1)),
+        "{runs:#?}"
+    );
+}
