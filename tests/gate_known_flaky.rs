@@ -178,13 +178,7 @@ fn history() -> String {
 
 fn store() -> &'static Env {
     static STORE: std::sync::OnceLock<Env> = std::sync::OnceLock::new();
-    STORE.get_or_init(|| {
-        let env = Env::new();
-        let path = env.write("history.jsonl", &history());
-        let (code, stderr) = env.ingest(&[&path]);
-        assert_eq!(code, 0, "ingest failed: {stderr}");
-        env
-    })
+    STORE.get_or_init(|| common::store_of("history.jsonl", &history()))
 }
 
 /// Runs the gate in the store's directory with no job status in the environment:

@@ -484,16 +484,6 @@ const JUNIT: &[Expected] = &[
     ),
 ];
 
-/// The CI systems' marker variables: a test run inside CI must not ingest the
-/// reports with the test job's own context.
-const CI_MARKERS: [&str; 5] = [
-    "GITHUB_ACTIONS",
-    "GITLAB_CI",
-    "JENKINS_URL",
-    "BUILDKITE",
-    "CIRCLECI",
-];
-
 #[test]
 fn junit_reports_exactly() {
     let Some(real) = real_fixtures() else { return };
@@ -511,11 +501,8 @@ fn junit_reports_exactly() {
     // One ingest per report, its path as the run id, so the store tells them apart.
     for &(file, ..) in JUNIT {
         let path = root.join(file);
-        let mut cmd = env.cmd();
-        for marker in CI_MARKERS {
-            cmd.env_remove(marker);
-        }
-        let out = cmd
+        let out = env
+            .cmd_outside_ci()
             .args([
                 "ingest",
                 "--pipeline",

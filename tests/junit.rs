@@ -17,22 +17,10 @@ use serde_json::{Value, json};
 
 const COMMIT: &str = "c0ffee00d15ea5e0000000000000000000000001";
 
-/// The CI systems' marker variables: the test's own CI job must not lend its context.
-const CI_MARKERS: [&str; 5] = [
-    "GITHUB_ACTIONS",
-    "GITLAB_CI",
-    "JENKINS_URL",
-    "BUILDKITE",
-    "CIRCLECI",
-];
-
 /// `pipescope ARGS` outside any CI environment, adjusted by `adjust`; returns (exit
 /// code, stderr).
 fn ingest_with(env: &Env, args: &[&str], adjust: impl FnOnce(&mut Command)) -> (i32, String) {
-    let mut cmd = env.cmd();
-    for marker in CI_MARKERS {
-        cmd.env_remove(marker);
-    }
+    let mut cmd = env.cmd_outside_ci();
     cmd.arg("ingest").args(args);
     adjust(&mut cmd);
     let out = cmd.output().expect("run pipescope");
@@ -426,11 +414,8 @@ fn reports_are_found_by_content_or_by_format() {
     );
 
     // --format junit on a report detection would also find, from stdin.
-    let mut cmd = env.cmd();
-    for marker in CI_MARKERS {
-        cmd.env_remove(marker);
-    }
-    let out = cmd
+    let out = env
+        .cmd_outside_ci()
         .args([
             "ingest",
             "--format",

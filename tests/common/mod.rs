@@ -60,6 +60,22 @@ impl Env {
         cmd
     }
 
+    /// The binary pointed at the store, as if no CI system ran it: the test's own CI
+    /// job must not lend its context (branch, run id) to what the test ingests.
+    pub fn cmd_outside_ci(&self) -> Command {
+        let mut cmd = self.cmd();
+        for marker in [
+            "GITHUB_ACTIONS",
+            "GITLAB_CI",
+            "JENKINS_URL",
+            "BUILDKITE",
+            "CIRCLECI",
+        ] {
+            cmd.env_remove(marker);
+        }
+        cmd
+    }
+
     /// Runs the binary; returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let Output {
@@ -273,6 +289,16 @@ pub fn otlp_line(trace: u32, branch: &str, test_status: &str) -> String {
         ]}]
     }]})
     .to_string()
+}
+
+/// A store holding what `content` (written to `name`) ingests to; panics when the
+/// ingest fails.
+pub fn store_of(name: &str, content: &str) -> Env {
+    let env = Env::new();
+    let path = env.write(name, content);
+    let (code, stderr) = env.ingest(&[&path]);
+    assert_eq!(code, 0, "ingest failed: {stderr}");
+    env
 }
 
 /// A store holding one passing run of `otlp_line` on main.
