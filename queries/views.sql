@@ -11,13 +11,15 @@
 -- name stays a test of its own: two `test_totals` in different modules stay apart.
 -- Read from the whole store, so that a window's bare names meet the ids of its baseline.
 CREATE VIEW test_id_aliases AS
-WITH leaves AS (
-    SELECT DISTINCT
-        COALESCE(repo, '') AS repo,
-        test_id,
-        btrim(regexp_replace(test_id, '^.*?([^.\[›]+(\[.*)?)$', '\1')) AS leaf
+WITH ids AS (
+    SELECT DISTINCT COALESCE(repo, '') AS repo, test_id
     FROM all_spans
     WHERE role = 'test' AND test_id IS NOT NULL
+),
+-- The regex runs once per distinct id, not once per execution.
+leaves AS (
+    SELECT repo, test_id, btrim(regexp_replace(test_id, '^.*?([^.\[›]+(\[.*)?)$', '\1')) AS leaf
+    FROM ids
 )
 SELECT b.repo, b.test_id AS alias, MIN(q.test_id) AS test_id
 FROM leaves b
