@@ -5,16 +5,9 @@
 
 mod common;
 
-use common::{Env, assert_cli};
+use common::{Env, assert_cli, now_ns};
 use pipescope::synth::history::{self, HistoryConfig, LastRun};
 use serde_json::Value;
-
-fn now_ns() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970");
-    now.as_nanos() as i64
-}
 
 /// A store holding the history.
 fn store(cfg: &HistoryConfig) -> Env {

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::Env;
+use common::{Env, attr, now_ns};
 use serde_json::{Value, json};
 
 const FLAKY: &str = "tests.test_net.test_retry";
@@ -19,17 +19,6 @@ const BROKEN: &str = "tests.test_db.test_migrate";
 const STABLE: &str = "tests.test_cart.test_total";
 
 const DAY_NS: i64 = 86_400_000_000_000;
-
-fn now_ns() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970");
-    now.as_nanos() as i64
-}
-
-fn attr(key: &str, value: &str) -> Value {
-    json!({"key": key, "value": {"stringValue": value}})
-}
 
 /// One test execution as an emitter writes it: `style` 0 = pytest node id in
 /// `test.case.name`, 1 = JUnit class + name (`test.name`, `test.classname`).

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Env, require};
+use common::{Env, attr, now_ns, require};
 use serde_json::{Value, json};
 
 const DAY_NS: i64 = 86_400_000_000_000;
@@ -43,17 +43,6 @@ const JS_OTHER: [&str; 2] = ["Cart › adds an item twice", "Price (EUR) › rou
 const GO_PACKAGE: &str = "example.com/qdemo";
 const GO_FLAKY: [&str; 2] = ["TestTotal", "TestPay/card_(visa)"];
 const GO_OTHER: [&str; 2] = ["TestTotals", "TestPay/card_(amex)"];
-
-fn now_ns() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970");
-    now.as_nanos() as i64
-}
-
-fn attr(key: &str, value: &str) -> Value {
-    json!({"key": key, "value": {"stringValue": value}})
-}
 
 /// 10 commits × 2 runs over the last 10 days: a flaky test fails in the first run of
 /// every other commit and passes in the second; the broken one fails from commit 6.

@@ -11,7 +11,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::Env;
+use common::{Env, attr};
 use serde_json::{Value, json};
 
 const REPO: &str = "acme/shop";
@@ -95,10 +95,6 @@ fn totals_passes(commit: &str, emitter: Emitter) -> bool {
         (commit, emitter),
         ("c1", Emitter::JunitOtlp) | ("c2", Emitter::PytestOtel | Emitter::Zipkin)
     )
-}
-
-fn attr(key: &str, value: &str) -> Value {
-    json!({"key": key, "value": {"stringValue": value}})
 }
 
 /// One pipeline run as OTLP/JSON: a pipeline span, a `tests` task, and its tests.

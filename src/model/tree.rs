@@ -315,11 +315,6 @@ impl TraceTree {
         &self.spans
     }
 
-    /// The spans back, for a caller that rebuilds the tree ([`TraceTree::for_run`]).
-    pub fn into_spans(self) -> Vec<TreeSpan> {
-        self.spans
-    }
-
     /// The repaired links, shared with the normaliser's view of a trace.
     pub fn links(&self) -> &Links {
         &self.links

@@ -24,12 +24,7 @@ pub struct LoadedTrace {
 pub async fn pipeline_traces(engine: &Engine) -> Result<Vec<LoadedTrace>, QueryError> {
     let query = NamedQuery::PipelineSpans;
     let result = engine.run(query, vec![]).await?;
-    let mut runs = group(query, &result.batches, "run_key")?;
-    for run in &mut runs {
-        let spans = std::mem::replace(&mut run.tree, TraceTree::new(Vec::new()));
-        run.tree = TraceTree::for_run(spans.into_spans(), &run.trace_id);
-    }
-    Ok(runs)
+    group(query, &result.batches, "run_key", TraceTree::for_run)
 }
 
 /// Every trace that holds an execution of `test` (any test when `None`), with attributes.
@@ -43,7 +38,9 @@ pub async fn test_traces(
     ];
     let query = NamedQuery::TraceSpans;
     let result = engine.run(query, params).await?;
-    group(query, &result.batches, "trace_id")
+    group(query, &result.batches, "trace_id", |spans, _| {
+        TraceTree::new(spans)
+    })
 }
 
 /// A column of `batch` by name, failing with the query's name and what it has instead.
@@ -77,11 +74,13 @@ fn wrong_type(
     }
 }
 
-/// The rows of `batches` as trees, one per distinct value of the `key` column.
+/// The rows of `batches` as trees, one per distinct value of the `key` column, each
+/// built by `tree` from its spans and key.
 fn group(
     query: NamedQuery,
     batches: &[RecordBatch],
     key: &str,
+    tree: fn(Vec<TreeSpan>, &str) -> TraceTree,
 ) -> Result<Vec<LoadedTrace>, QueryError> {
     let mut traces: HashMap<String, (Option<String>, Vec<TreeSpan>)> = HashMap::new();
     for batch in batches {
@@ -140,9 +139,9 @@ fn group(
     let mut loaded: Vec<LoadedTrace> = traces
         .into_iter()
         .map(|(trace_id, (pipeline, spans))| LoadedTrace {
+            tree: tree(spans, &trace_id),
             trace_id,
             pipeline,
-            tree: TraceTree::new(spans),
         })
         .collect();
     loaded.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));

@@ -291,6 +291,20 @@ pub fn otlp_line(trace: u32, branch: &str, test_status: &str) -> String {
     .to_string()
 }
 
+/// Now, in nanoseconds since the Unix epoch: histories the tests write end here so
+/// that the analyses' default windows (`7d`, `30d`) see them.
+pub fn now_ns() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970");
+    now.as_nanos() as i64
+}
+
+/// An OTLP/JSON string attribute.
+pub fn attr(key: &str, value: &str) -> Value {
+    serde_json::json!({"key": key, "value": {"stringValue": value}})
+}
+
 /// A store holding what `content` (written to `name`) ingests to; panics when the
 /// ingest fails.
 pub fn store_of(name: &str, content: &str) -> Env {
