@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::deployment::{DeploymentRules, RawDeployments, RawEnvironments, RawTriggers};
 use super::span::Outcome;
 use super::test_id::{RawTestIdRules, TestIdRules};
 
@@ -47,11 +48,18 @@ pub enum Group {
     TaskResult,
     TestResult,
     AllowFailure,
+    Environment,
+    TaskEnvironment,
+    TaskType,
+    Trigger,
+    ChangeId,
+    ChangeTitle,
+    BaseBranch,
 }
 
 impl Group {
     /// Every group, in discriminant order.
-    pub const ALL: [Group; 26] = [
+    pub const ALL: [Group; 33] = [
         Group::Pipeline,
         Group::RunId,
         Group::RunNumber,
@@ -78,6 +86,13 @@ impl Group {
         Group::TaskResult,
         Group::TestResult,
         Group::AllowFailure,
+        Group::Environment,
+        Group::TaskEnvironment,
+        Group::TaskType,
+        Group::Trigger,
+        Group::ChangeId,
+        Group::ChangeTitle,
+        Group::BaseBranch,
     ];
 
     /// Number of groups (length of per-group arrays).
@@ -145,6 +160,7 @@ pub struct Conventions {
     task_prefixes: Vec<String>,
     suite_names: Vec<String>,
     test_id: TestIdRules,
+    deployments: DeploymentRules,
 }
 
 /// A conventions file that could not be read or understood.
@@ -237,6 +253,11 @@ impl Conventions {
         &self.test_id
     }
 
+    /// Environment aliases, deploy words and trigger classes.
+    pub fn deployment_rules(&self) -> &DeploymentRules {
+        &self.deployments
+    }
+
     fn empty() -> Conventions {
         Conventions {
             keys: vec![Vec::new(); Group::COUNT],
@@ -247,6 +268,7 @@ impl Conventions {
             task_prefixes: Vec::new(),
             suite_names: Vec::new(),
             test_id: TestIdRules::empty(),
+            deployments: DeploymentRules::default(),
         }
     }
 
@@ -293,6 +315,9 @@ impl Conventions {
         if let Some(rules) = raw.test_id {
             self.test_id = self.test_id.merged(rules);
         }
+        self.deployments = self
+            .deployments
+            .merged(raw.environments, raw.deployments, raw.triggers);
         self
     }
 }
@@ -332,6 +357,9 @@ struct RawFile {
     boolean_results: Option<HashMap<String, RawBoolean>>,
     span_names: Option<RawSpanNames>,
     test_id: Option<RawTestIdRules>,
+    environments: Option<RawEnvironments>,
+    deployments: Option<RawDeployments>,
+    triggers: Option<RawTriggers>,
 }
 
 /// Declares the `[keys]` rows once: the struct (with TOML names) and the mapping to
@@ -381,6 +409,13 @@ key_rows! {
     task_result => TaskResult,
     test_result => TestResult,
     allow_failure => AllowFailure,
+    environment => Environment,
+    task_environment => TaskEnvironment,
+    task_type => TaskType,
+    trigger => Trigger,
+    change_id => ChangeId,
+    change_title => ChangeTitle,
+    base_branch => BaseBranch,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,6 +2,7 @@
 //! hand spans in, the store takes them out.
 
 pub mod conventions;
+pub mod deployment;
 pub mod normalize;
 pub mod span;
 pub mod test_id;

@@ -1,16 +1,17 @@
 //! The CI normaliser: fills `Span.ci` (role, pipeline, run, attempt, task, test, suite,
-//! outcome, branch, commit, repo) from each span's attributes, its resource, its name
+//! environment, outcome, branch, commit, repo, trigger, pull request) from each span's attributes, its resource, its name
 //! and its place in the trace, following the conventions table
 //! (`model::conventions`, spec: CONVENTIONS.md).
 //!
-//! One trace at a time, in three steps:
+//! One trace at a time, in four steps:
 //! 1. per-span facts (`facts`): one pass over each span's attributes and resource
 //!    against a key index built once in [`Normalizer::new`];
 //! 2. roles (`roles`): own facts first, then corrected by position in the tree
 //!    (`model::tree`, the builder the analyses use too, so a repaired trace has the
 //!    same roots here as there), plus the task/test/suite names and the outcome;
-//! 3. trace-level facts (`propagate`): pipeline, run id, attempt, branch, commit and
-//!    repo found anywhere in the trace, copied onto every span.
+//! 3. deployments (`deployments`): the environment of deploy tasks and pipelines;
+//! 4. trace-level facts (`propagate`): pipeline, run id, attempt, branch, commit, repo,
+//!    trigger and pull request found anywhere in the trace, copied onto every span.
 //!
 //! Decisions worth knowing:
 //! - outcome is set only on spans with a role: the result attribute for that role, else
@@ -24,6 +25,7 @@
 //! - test retries get no column: analyses order executions within a run;
 //! - values are data: trimmed, `refs/heads/` stripped from branches, nothing else.
 
+mod deployments;
 mod facts;
 mod propagate;
 mod roles;
@@ -96,9 +98,10 @@ impl Normalizer {
             .collect();
         let tree = Links::build(spans);
         let assigned = roles::assign(spans, &facts, &self.conventions, &tree);
-        let (trace, is_ci) = propagate::gather(spans, &facts, &assigned, known);
+        let environments = deployments::environments(spans, &facts, &assigned, &self.conventions);
+        let (trace, is_ci) = propagate::gather(spans, &facts, &assigned, known, &self.conventions);
 
-        for (span, a) in spans.iter_mut().zip(assigned) {
+        for ((span, a), environment) in spans.iter_mut().zip(assigned).zip(environments) {
             let ci = &mut span.ci;
             ci.role = a.role;
             ci.task = a.task;
@@ -106,12 +109,17 @@ impl Normalizer {
             ci.test_id = a.test_id;
             ci.suite = a.suite;
             ci.outcome = a.outcome;
+            ci.environment = environment;
             ci.pipeline.clone_from(&trace.pipeline);
             ci.run_id.clone_from(&trace.run_id);
             ci.attempt = trace.attempt;
             ci.branch.clone_from(&trace.branch);
             ci.commit.clone_from(&trace.commit);
             ci.repo.clone_from(&trace.repo);
+            ci.trigger.clone_from(&trace.trigger);
+            ci.change_id.clone_from(&trace.change_id);
+            ci.change_title.clone_from(&trace.change_title);
+            ci.base_branch.clone_from(&trace.base_branch);
             if is_ci {
                 if ci.run_id.is_none() && !span.trace_id.is_empty() {
                     ci.run_id = Some(span.trace_id.clone());

@@ -124,10 +124,21 @@ pub struct CiFields {
     /// The test's canonical identity across emitters (`model::test_id`).
     pub test_id: Option<String>,
     pub suite: Option<String>,
+    /// The environment a deploy task (or deploying pipeline) deploys to, canonical
+    /// (`model::deployment`); None on every other span.
+    pub environment: Option<String>,
     pub outcome: Option<Outcome>,
     pub branch: Option<String>,
     pub commit: Option<String>,
     pub repo: Option<String>,
+    /// What started the run: `pull_request`, `push`, `schedule`, `manual`, or the raw
+    /// trigger value lower-cased.
+    pub trigger: Option<String>,
+    /// The pull / merge request the run checks, as its number.
+    pub change_id: Option<String>,
+    pub change_title: Option<String>,
+    /// The branch that pull request merges into.
+    pub base_branch: Option<String>,
 }
 
 /// One span, source-neutral. Attribute values are stringified at decode time

@@ -40,6 +40,11 @@ pub const OUTCOME: &str = "outcome";
 pub const BRANCH: &str = "branch";
 pub const COMMIT: &str = "commit";
 pub const REPO: &str = "repo";
+pub const ENVIRONMENT: &str = "environment";
+pub const TRIGGER: &str = "trigger";
+pub const CHANGE_ID: &str = "change_id";
+pub const CHANGE_TITLE: &str = "change_title";
+pub const BASE_BRANCH: &str = "base_branch";
 pub const SOURCE: &str = "source";
 /// Hive partition column, derived from the directory name, not stored in files.
 pub const DATE: &str = "date";
@@ -97,10 +102,15 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         utf8(TEST, true),
         utf8(TEST_ID, true),
         utf8(SUITE, true),
+        utf8(ENVIRONMENT, true),
         utf8(OUTCOME, true),
         utf8(BRANCH, true),
         utf8(COMMIT, true),
         utf8(REPO, true),
+        utf8(TRIGGER, true),
+        utf8(CHANGE_ID, true),
+        utf8(CHANGE_TITLE, true),
+        utf8(BASE_BRANCH, true),
         utf8(SOURCE, false),
     ]))
 });
@@ -142,10 +152,15 @@ pub fn to_record_batch(spans: &[Span]) -> Result<RecordBatch, ArrowError> {
     let mut test = StringBuilder::new();
     let mut test_id = StringBuilder::new();
     let mut suite = StringBuilder::new();
+    let mut environment = StringBuilder::new();
     let mut outcome = StringBuilder::new();
     let mut branch = StringBuilder::new();
     let mut commit = StringBuilder::new();
     let mut repo = StringBuilder::new();
+    let mut trigger = StringBuilder::new();
+    let mut change_id = StringBuilder::new();
+    let mut change_title = StringBuilder::new();
+    let mut base_branch = StringBuilder::new();
     let mut source = StringBuilder::new();
 
     for s in spans {
@@ -179,10 +194,15 @@ pub fn to_record_batch(spans: &[Span]) -> Result<RecordBatch, ArrowError> {
         test.append_option(ci.test.as_deref());
         test_id.append_option(ci.test_id.as_deref());
         suite.append_option(ci.suite.as_deref());
+        environment.append_option(ci.environment.as_deref());
         outcome.append_option(ci.outcome.map(|o| o.as_str()));
         branch.append_option(ci.branch.as_deref());
         commit.append_option(ci.commit.as_deref());
         repo.append_option(ci.repo.as_deref());
+        trigger.append_option(ci.trigger.as_deref());
+        change_id.append_option(ci.change_id.as_deref());
+        change_title.append_option(ci.change_title.as_deref());
+        base_branch.append_option(ci.base_branch.as_deref());
         source.append_value(s.source.map_or("otlp", |k| k.as_str()));
     }
 
@@ -208,10 +228,15 @@ pub fn to_record_batch(spans: &[Span]) -> Result<RecordBatch, ArrowError> {
         Arc::new(test.finish()),
         Arc::new(test_id.finish()),
         Arc::new(suite.finish()),
+        Arc::new(environment.finish()),
         Arc::new(outcome.finish()),
         Arc::new(branch.finish()),
         Arc::new(commit.finish()),
         Arc::new(repo.finish()),
+        Arc::new(trigger.finish()),
+        Arc::new(change_id.finish()),
+        Arc::new(change_title.finish()),
+        Arc::new(base_branch.finish()),
         Arc::new(source.finish()),
     ];
     RecordBatch::try_new(span_schema(), columns)
@@ -220,7 +245,18 @@ pub fn to_record_batch(spans: &[Span]) -> Result<RecordBatch, ArrowError> {
 /// Columns of the trace-facts table: the facts the normaliser propagates to every span
 /// of a trace, recorded per trace so that spans stored before a fact was known (the
 /// pipeline span, with the branch, is often exported last) get it at query time.
-pub const TRACE_FACT_COLUMNS: [&str; 6] = [PIPELINE, RUN_ID, ATTEMPT, BRANCH, COMMIT, REPO];
+pub const TRACE_FACT_COLUMNS: [&str; 10] = [
+    PIPELINE,
+    RUN_ID,
+    ATTEMPT,
+    BRANCH,
+    COMMIT,
+    REPO,
+    TRIGGER,
+    CHANGE_ID,
+    CHANGE_TITLE,
+    BASE_BRANCH,
+];
 
 static FACTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     let utf8 = |name: &str| Field::new(name, DataType::Utf8, true);
@@ -232,6 +268,10 @@ static FACTS_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         utf8(BRANCH),
         utf8(COMMIT),
         utf8(REPO),
+        utf8(TRIGGER),
+        utf8(CHANGE_ID),
+        utf8(CHANGE_TITLE),
+        utf8(BASE_BRANCH),
     ]))
 });
 
@@ -250,6 +290,12 @@ pub fn facts_to_record_batch(facts: &[(&str, &TraceFacts)]) -> Result<RecordBatc
         StringBuilder::new(),
         StringBuilder::new(),
     );
+    let (mut trigger, mut change_id, mut change_title, mut base_branch) = (
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
     let mut attempt = Int32Builder::new();
     for (id, f) in facts {
         trace_id.append_value(id);
@@ -259,6 +305,10 @@ pub fn facts_to_record_batch(facts: &[(&str, &TraceFacts)]) -> Result<RecordBatc
         branch.append_option(f.branch.as_deref());
         commit.append_option(f.commit.as_deref());
         repo.append_option(f.repo.as_deref());
+        trigger.append_option(f.trigger.as_deref());
+        change_id.append_option(f.change_id.as_deref());
+        change_title.append_option(f.change_title.as_deref());
+        base_branch.append_option(f.base_branch.as_deref());
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(trace_id.finish()),
@@ -268,6 +318,10 @@ pub fn facts_to_record_batch(facts: &[(&str, &TraceFacts)]) -> Result<RecordBatc
         Arc::new(branch.finish()),
         Arc::new(commit.finish()),
         Arc::new(repo.finish()),
+        Arc::new(trigger.finish()),
+        Arc::new(change_id.finish()),
+        Arc::new(change_title.finish()),
+        Arc::new(base_branch.finish()),
     ];
     RecordBatch::try_new(trace_facts_schema(), columns)
 }

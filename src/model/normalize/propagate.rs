@@ -1,5 +1,6 @@
-//! Trace-level facts (pipeline, run id, attempt, branch, commit, repo): found anywhere in
-//! a trace and copied onto every span of it, so queries never join back to the root.
+//! Trace-level facts (pipeline, run id, attempt, branch, commit, repo, trigger, pull
+//! request and its base branch): found anywhere in a trace and copied onto every span
+//! of it, so queries never join back to the root.
 //!
 //! Priority per fact: the pipeline span's own value (span attributes, then resource),
 //! then the root span's, then any other span's, earliest start first. Facts already
@@ -8,14 +9,14 @@
 //! name, the trace id as run id ("each trace is a run"), attempt 1. The run-id and
 //! attempt fallbacks are not part of the returned facts, which hold what was *found*.
 
-use crate::model::conventions::Group;
+use crate::model::conventions::{Conventions, Group};
 use crate::model::span::{Role, Span};
 
 use super::facts::SpanFacts;
 use super::roles::Assigned;
 
 /// Trace-level facts propagated to every span: pipeline, run_id, attempt, branch,
-/// commit, repo. Returned by `Normalizer::normalize_trace` so that a later batch of the
+/// commit, repo, trigger, change_id, change_title, base_branch. Returned by `Normalizer::normalize_trace` so that a later batch of the
 /// same trace can be given what an earlier one found.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TraceFacts {
@@ -25,6 +26,11 @@ pub struct TraceFacts {
     pub branch: Option<String>,
     pub commit: Option<String>,
     pub repo: Option<String>,
+    /// Trigger class (`model::deployment`).
+    pub trigger: Option<String>,
+    pub change_id: Option<String>,
+    pub change_title: Option<String>,
+    pub base_branch: Option<String>,
 }
 
 impl TraceFacts {
@@ -42,6 +48,10 @@ impl TraceFacts {
         fill(&mut self.branch, &other.branch);
         fill(&mut self.commit, &other.commit);
         fill(&mut self.repo, &other.repo);
+        fill(&mut self.trigger, &other.trigger);
+        fill(&mut self.change_id, &other.change_id);
+        fill(&mut self.change_title, &other.change_title);
+        fill(&mut self.base_branch, &other.base_branch);
     }
 }
 
@@ -58,6 +68,7 @@ pub(super) fn gather(
     facts: &[SpanFacts],
     assigned: &[Assigned],
     known: Option<&TraceFacts>,
+    conv: &Conventions,
 ) -> (TraceFacts, bool) {
     let mut order: Vec<usize> = (0..spans.len()).collect();
     // Pipeline spans first, then roots, then the rest; earliest start first in each.
@@ -95,6 +106,23 @@ pub(super) fn gather(
         }
         if found.repo.is_none() {
             found.repo = f.value(Group::Repo, s).map(str::to_string);
+        }
+        if found.trigger.is_none() {
+            found.trigger = f
+                .value(Group::Trigger, s)
+                .and_then(|v| conv.deployment_rules().trigger_class(v));
+        }
+        if found.change_id.is_none() {
+            found.change_id = f.value(Group::ChangeId, s).map(change_number);
+        }
+        if found.change_title.is_none() {
+            found.change_title = f.value(Group::ChangeTitle, s).map(str::to_string);
+        }
+        if found.base_branch.is_none() {
+            found.base_branch = f
+                .value(Group::BaseBranch, s)
+                .map(strip_heads)
+                .filter(|b| !b.is_empty());
         }
     }
 
@@ -186,6 +214,17 @@ fn previous_attempt(url: &str) -> Option<i32> {
     let mut parts = url.trim_end_matches('/').rsplit('/');
     let n = parts.next()?.parse::<i32>().ok()?;
     (parts.next()? == "attempts" && n >= 1).then_some(n)
+}
+
+/// A pull request number as a number: exporters that write numbers as doubles give
+/// `42.0`, which is pull request 42. Anything else is kept as it is (`!42`, `PR-42`).
+fn change_number(v: &str) -> String {
+    match v.parse::<f64>() {
+        Ok(d) if d.is_finite() && d.fract() == 0.0 && d.abs() < 1e15 && v.contains('.') => {
+            format!("{}", d as i64)
+        }
+        _ => v.to_string(),
+    }
 }
 
 /// Branch values sometimes arrive as full refs. Nothing else is touched: branch names

@@ -2,6 +2,7 @@
 //! the trace shapes of real emitters (built by hand, mirroring the real fixtures; the
 //! decoders that would read those files live elsewhere).
 
+mod delivery_rows;
 mod propagation;
 mod result_rows;
 mod role_rows;

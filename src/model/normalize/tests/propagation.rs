@@ -53,7 +53,7 @@ fn known_facts_fill_what_a_batch_lacks_but_do_not_override() {
         attempt: Some(2),
         branch: Some("main".into()),
         commit: Some("abc".into()),
-        repo: None,
+        ..TraceFacts::default()
     };
     let mut v = vec![with(
         span("c", Some("elsewhere"), "test_x"),

@@ -136,6 +136,7 @@ fn github_receiver_trace_shape() {
             branch: Some("renovate/major-tool-deps".into()),
             commit: Some("6077d805b0fc49f65e6dbaefc2d1fc9b4f92aa4e".into()),
             repo: Some("open-telemetry-otel-collector".into()),
+            ..TraceFacts::default()
         }
     );
 }
