@@ -91,6 +91,8 @@ GROUP BY trace_id;
 -- all its traces. A run failed when its pipeline span's outcome is fail, error or
 -- timeout, or, without one, when one of its tasks failed (a task fails with a failed
 -- step, see model/normalize); cancelled runs count as runs but not as failures.
+-- trigger, change_id, change_title and base_branch say what started the run and which
+-- pull request it checks (null for runs that are not pull-request checks).
 CREATE VIEW pipeline_runs AS
 WITH per_run AS (
     SELECT
@@ -103,6 +105,10 @@ WITH per_run AS (
         MAX(s.branch) AS branch,
         MAX(s."commit") AS "commit",
         MAX(s.repo) AS repo,
+        MAX(s.trigger) AS trigger,
+        MAX(s.change_id) AS change_id,
+        MAX(s.change_title) AS change_title,
+        MAX(s.base_branch) AS base_branch,
         MIN(CASE WHEN s.role = 'pipeline' THEN s.start_time END) AS pipeline_start,
         MAX(CASE WHEN s.role = 'pipeline' THEN s.duration_ns END) AS pipeline_duration_ns,
         MIN(s.start_time) AS first_start,
@@ -129,7 +135,11 @@ SELECT
         pipeline_duration_ns,
         CAST(last_end AS BIGINT) - CAST(first_start AS BIGINT)
     ) AS duration_ns,
-    CASE WHEN has_pipeline_span THEN pipeline_failed ELSE task_failed END AS failed
+    CASE WHEN has_pipeline_span THEN pipeline_failed ELSE task_failed END AS failed,
+    trigger,
+    change_id,
+    change_title,
+    base_branch
 FROM per_run;
 
 -- One row per task execution with a result. A job's JUnit reports (Surefire writes one

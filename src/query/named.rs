@@ -20,11 +20,13 @@ pub enum NamedQuery {
     GateFailedRuns,
     ReportTaskDurations,
     TestIds,
+    DeliveryRuns,
+    Deployments,
 }
 
 impl NamedQuery {
     /// Every named query, in the order of the enum.
-    pub const ALL: [NamedQuery; 12] = [
+    pub const ALL: [NamedQuery; 14] = [
         NamedQuery::Flaky,
         NamedQuery::FailuresByBranch,
         NamedQuery::FailuresByPipeline,
@@ -37,6 +39,8 @@ impl NamedQuery {
         NamedQuery::GateFailedRuns,
         NamedQuery::ReportTaskDurations,
         NamedQuery::TestIds,
+        NamedQuery::DeliveryRuns,
+        NamedQuery::Deployments,
     ];
 
     /// The file name without `.sql`, as error messages name the query.
@@ -54,6 +58,8 @@ impl NamedQuery {
             NamedQuery::GateFailedRuns => "gate_failed_runs",
             NamedQuery::ReportTaskDurations => "report_task_durations",
             NamedQuery::TestIds => "test_ids",
+            NamedQuery::DeliveryRuns => "delivery_runs",
+            NamedQuery::Deployments => "deployments",
         }
     }
 
@@ -76,6 +82,8 @@ impl NamedQuery {
                 include_str!("../../queries/report_task_durations.sql")
             }
             NamedQuery::TestIds => include_str!("../../queries/test_ids.sql"),
+            NamedQuery::DeliveryRuns => include_str!("../../queries/delivery_runs.sql"),
+            NamedQuery::Deployments => include_str!("../../queries/deployments.sql"),
         }
     }
 }

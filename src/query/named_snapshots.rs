@@ -3,9 +3,10 @@
 //! query's SQL shows up as a reviewed snapshot diff. A `.sql` file without a
 //! [`NamedQuery`] fails the first test.
 //!
-//! The store is built by hand (no decoder, no normaliser): five pipeline runs of two
-//! pipelines over two branches, three days and two weeks, with tasks, steps and tests,
-//! plus one plain trace that no CI query may pick up.
+//! The store is built by hand (no decoder, no normaliser): six pipeline runs of three
+//! pipelines over two branches (one a pull request), four days and two weeks, with
+//! tasks, steps, tests and deployments, plus one plain trace that no CI query may pick
+//! up.
 
 use std::collections::BTreeSet;
 
@@ -200,6 +201,25 @@ fn fixture() -> Vec<Span> {
     ));
     for s in spans.iter_mut().filter(|s| s.name == "deploy") {
         s.attributes.push(("deploy.env".into(), "staging".into()));
+        s.ci.environment = Some("staging".into());
+    }
+    // Day 2, the release pipeline deploys c1 to production.
+    spans.extend(run(
+        6,
+        "release",
+        "main",
+        "c1",
+        2 * DAY_MIN,
+        Pass,
+        &[Task {
+            name: "deploy-production",
+            outcome: Pass,
+            minutes: 3,
+            tests: &[],
+        }],
+    ));
+    for s in spans.iter_mut().filter(|s| s.name == "deploy-production") {
+        s.ci.environment = Some("production".into());
     }
     // Day 8 (the next week), feature/x again on c2.
     spans.extend(run(
@@ -219,6 +239,16 @@ fn fixture() -> Vec<Span> {
             },
         ],
     ));
+    // feature/x is pull request 7 into main.
+    for s in spans
+        .iter_mut()
+        .filter(|s| s.ci.branch.as_deref() == Some("feature/x"))
+    {
+        s.ci.trigger = Some("pull_request".into());
+        s.ci.change_id = Some("7".into());
+        s.ci.change_title = Some("Cart totals".into());
+        s.ci.base_branch = Some("main".into());
+    }
     // A plain trace (an HTTP call, no CI meaning): no CI query may count it.
     let mut plain = span(9, 900, None, None, CiFields::default(), 10);
     plain.name = "GET /health".into();
@@ -306,6 +336,8 @@ fn cases() -> Vec<Case> {
             vec![],
             false,
         ),
+        case("delivery_runs", NamedQuery::DeliveryRuns, vec![], true),
+        case("deployments", NamedQuery::Deployments, vec![], true),
         case(
             "test_ids_t_cart",
             NamedQuery::TestIds,
