@@ -3,7 +3,9 @@
 pub mod analysis;
 pub mod bottlenecks;
 pub mod compare;
+pub mod delivery;
 pub mod demo;
+pub mod dora;
 pub mod failures;
 pub mod flaky;
 pub mod gate;
@@ -89,6 +91,10 @@ pub enum Command {
     Quarantine(quarantine::Args),
     /// Nightly reliability report: self-contained HTML (or Markdown/JSON) with charts.
     Report(report::Args),
+    /// Each change's path from pull request to production; one change as a waterfall.
+    Delivery(delivery::Args),
+    /// The four DORA keys per repository, with DevLake's bands and the trend.
+    Dora(dora::Args),
 }
 
 /// Runs the parsed command line.
@@ -111,5 +117,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Gate(args) => runtime.block_on(gate::run(*args, &data)),
         Command::Quarantine(args) => runtime.block_on(quarantine::run(args, &data)),
         Command::Report(args) => runtime.block_on(report::run(args, &data)),
+        Command::Delivery(args) => runtime.block_on(delivery::run(args, &data)),
+        Command::Dora(args) => runtime.block_on(dora::run(args, &data)),
     }
 }

@@ -93,7 +93,7 @@ impl DeploymentRules {
     /// Whether a task or pipeline name says it deploys (`deploy-staging`, `Release to
     /// prod`): one of its words is a deploy word.
     pub fn names_a_deployment(&self, name: &str) -> bool {
-        tokens(name).any(|t| self.words.iter().any(|w| *w == t))
+        tokens(name).any(|t| self.words.contains(&t))
     }
 
     /// The environment a name names: the canonical name of its first token that is an

@@ -9,6 +9,7 @@
 
 pub mod cells;
 pub mod csv;
+pub mod delivery;
 pub mod gate;
 pub mod github;
 pub mod html;

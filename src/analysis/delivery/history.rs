@@ -7,7 +7,12 @@ use datafusion::common::ScalarValue;
 use serde::{Deserialize, Serialize};
 
 use super::settings::DeliverySettings;
-use crate::query::{Engine, NamedQuery, QueryError, rows::records};
+use crate::query::{Engine, Filters, NamedQuery, QueryError, rows::records};
+use crate::store::Store;
+
+/// How far before a window its changes' first CI runs are looked for: a change deployed
+/// in the window may have started its checks weeks before.
+pub const LOOKBACK_NS: i64 = 30 * 24 * 3_600 * 1_000_000_000;
 
 /// One pipeline run of a known commit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -77,6 +82,29 @@ pub struct History {
 }
 
 impl History {
+    /// The runs and deployments of `store` from [`LOOKBACK_NS`] before `since_ns` on
+    /// (everything when `since_ns` is None), of `repo` only when given.
+    pub async fn load_since(
+        store: &Store,
+        since_ns: Option<i64>,
+        repo: Option<&str>,
+    ) -> Result<History, QueryError> {
+        let filters = Filters {
+            since_ns: since_ns.map(|t| t.saturating_sub(LOOKBACK_NS)),
+            ..Filters::default()
+        };
+        let engine = Engine::open(store, &filters).await?;
+        let mut history = History::load(&engine).await?;
+        if let Some(repo) = repo {
+            history.runs.retain(|r| r.repo.as_deref() == Some(repo));
+            history
+                .deployments
+                .retain(|d| d.repo.as_deref() == Some(repo));
+        }
+        Ok(history)
+    }
+
+    /// Every run and deployment the engine's filters let through.
     pub async fn load(engine: &Engine) -> Result<History, QueryError> {
         let runs = rows(engine, NamedQuery::DeliveryRuns).await?;
         let deployments = rows(engine, NamedQuery::Deployments).await?;

@@ -14,6 +14,12 @@ const DAY_NS: i64 = 24 * HOUR_NS;
 
 /// The sentence that opens the report.
 pub fn summary(w: &Window) -> String {
+    format!("This report covers {}.", periods(w))
+}
+
+/// The two periods: "the last 2 days (1–2 June 2025), compared with the 2 days before
+/// (30–31 May 2025)".
+pub fn periods(w: &Window) -> String {
     let current = range(w.since_ns, w.until_ns);
     let current = if w.ends_now_by_duration {
         format!("the last {} ({current})", counted(w.current_ns()))
@@ -21,7 +27,7 @@ pub fn summary(w: &Window) -> String {
         current
     };
     format!(
-        "This report covers {current}, compared with the {} before ({}).",
+        "{current}, compared with the {} before ({})",
         counted(w.baseline_len_ns()),
         range(w.baseline_ns, w.since_ns)
     )
