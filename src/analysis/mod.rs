@@ -9,6 +9,7 @@ pub mod critical_path;
 pub mod failures;
 pub mod flaky;
 pub mod gate;
+pub mod platform;
 pub mod quarantine;
 pub mod report;
 pub mod stats;
