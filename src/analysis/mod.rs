@@ -6,6 +6,7 @@
 pub mod bottlenecks;
 pub mod compare;
 pub mod critical_path;
+pub mod failure_cause;
 pub mod failures;
 pub mod flaky;
 pub mod gate;
