@@ -44,12 +44,21 @@ pub struct CauseRow {
     pub platform_lost_share: f64,
 }
 
-/// One pipeline's (or the total's) row and, for the report's words, which failures
-/// decided its platform runs: (subject, runs), most runs first.
+/// One pipeline's (or the total's) row and, for the report's words, the failures
+/// that decided its platform runs ("checkout errored"), most runs first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineCause {
     pub row: CauseRow,
-    pub platform_subjects: Vec<(String, u64)>,
+    pub platform_causes: Vec<CauseCount>,
+}
+
+/// How many platform runs one kind of failure decided.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CauseCount {
+    /// `checkout errored`, `test timed out`, `build / Set up job failed`, `nothing
+    /// below the run failed`.
+    pub cause: String,
+    pub runs: u64,
 }
 
 /// A row of `queries/failure_cause.sql`.
@@ -77,15 +86,25 @@ struct FailedRun {
     spans: Vec<(FailedSpan, i64)>,
 }
 
-/// Whose fault one failed run is, and the failure that decided it.
+/// What nothing failing below the pipeline reads as.
+const NOTHING_BELOW: &str = "nothing below the run failed";
+
+/// Whose fault one failed run is, and the failure that decided it in a few words.
 fn judge(run: &FailedRun) -> (Fault, String) {
     let spans: Vec<&FailedSpan> = run.spans.iter().map(|(s, _)| s).collect();
     let blamed = blame(&spans);
-    match first_failure(&blamed, |i| run.spans[i].1) {
-        Some(cause) => (cause.fault, cause.subject),
+    let Some(first) = first_failure(&blamed, |i| run.spans[i].1) else {
         // No failed span at all: nothing below the pipeline failed.
-        None => (Fault::Platform, run.pipeline.clone().unwrap_or_default()),
-    }
+        return (Fault::Platform, NOTHING_BELOW.to_string());
+    };
+    let what = match (first.kind.as_str(), first.span.outcome.as_deref()) {
+        ("pipeline", _) => NOTHING_BELOW.to_string(),
+        (_, Some("error")) => format!("{} errored", first.subject),
+        (_, Some("cancel")) => format!("{} was cancelled", first.subject),
+        (_, Some("timeout")) => format!("{} timed out", first.subject),
+        _ => format!("{} failed", first.subject),
+    };
+    (first.fault, what)
 }
 
 /// Per bucket, one row per pipeline (most failed runs first) and a total row; without
@@ -144,21 +163,26 @@ struct Tally {
     platform: u64,
     lost_ns: i64,
     platform_lost_ns: i64,
-    subjects: BTreeMap<String, u64>,
+    causes: BTreeMap<String, u64>,
 }
 
 impl Tally {
-    fn add(&mut self, run: &FailedRun, fault: Fault, subject: &str) {
+    fn add(&mut self, run: &FailedRun, fault: Fault, cause: &str) {
         self.failed += 1;
         self.lost_ns += run.duration_ns;
         if fault == Fault::Platform {
             self.platform += 1;
             self.platform_lost_ns += run.duration_ns;
-            *self.subjects.entry(subject.to_string()).or_default() += 1;
+            *self.causes.entry(cause.to_string()).or_default() += 1;
         }
     }
 
-    fn finish(self, pipeline: Option<String>, total: bool, bucket: Option<String>) -> PipelineCause {
+    fn finish(
+        self,
+        pipeline: Option<String>,
+        total: bool,
+        bucket: Option<String>,
+    ) -> PipelineCause {
         let share = |part: f64, whole: f64| {
             if whole > 0.0 {
                 (part / whole * 10_000.0).round() / 10_000.0
@@ -167,8 +191,12 @@ impl Tally {
             }
         };
         let seconds = |ns: i64| (ns as f64 / 1e6).round() / 1e3;
-        let mut subjects: Vec<(String, u64)> = self.subjects.into_iter().collect();
-        subjects.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut causes: Vec<CauseCount> = self
+            .causes
+            .into_iter()
+            .map(|(cause, runs)| CauseCount { cause, runs })
+            .collect();
+        causes.sort_by(|a, b| b.runs.cmp(&a.runs).then_with(|| a.cause.cmp(&b.cause)));
         PipelineCause {
             row: CauseRow {
                 pipeline,
@@ -180,31 +208,34 @@ impl Tally {
                 platform_share: share(self.platform as f64, self.failed as f64),
                 lost_s: seconds(self.lost_ns),
                 platform_lost_s: seconds(self.platform_lost_ns),
-                platform_lost_share: share(
-                    self.platform_lost_ns as f64,
-                    self.lost_ns as f64,
-                ),
+                platform_lost_share: share(self.platform_lost_ns as f64, self.lost_ns as f64),
             },
-            platform_subjects: subjects,
+            platform_causes: causes,
         }
     }
 }
 
+/// The tallies of one bucket: per pipeline, and of all pipelines.
+#[derive(Default)]
+struct BucketTally {
+    pipelines: BTreeMap<Option<String>, Tally>,
+    total: Tally,
+}
+
 fn summarise(runs: Vec<FailedRun>) -> Vec<PipelineCause> {
-    // bucket -> (pipeline -> tally, total)
-    let mut per: BTreeMap<Option<String>, (BTreeMap<Option<String>, Tally>, Tally)> =
-        BTreeMap::new();
+    let mut per: BTreeMap<Option<String>, BucketTally> = BTreeMap::new();
     for run in &runs {
-        let (fault, subject) = judge(run);
-        let (pipelines, total) = per.entry(run.bucket.clone()).or_default();
-        pipelines
+        let (fault, cause) = judge(run);
+        let tally = per.entry(run.bucket.clone()).or_default();
+        tally
+            .pipelines
             .entry(run.pipeline.clone())
             .or_default()
-            .add(run, fault, &subject);
-        total.add(run, fault, &subject);
+            .add(run, fault, &cause);
+        tally.total.add(run, fault, &cause);
     }
     let mut out = Vec::new();
-    for (bucket, (pipelines, total)) in per {
+    for (bucket, BucketTally { pipelines, total }) in per {
         let mut rows: Vec<PipelineCause> = pipelines
             .into_iter()
             .map(|(pipeline, tally)| tally.finish(pipeline, false, bucket.clone()))

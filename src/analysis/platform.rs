@@ -161,30 +161,20 @@ pub fn blame<'s>(spans: &[&'s FailedSpan]) -> Vec<Blamed<'s>> {
     out
 }
 
-/// Whose fault a failed run is, and which failure decided it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunCause {
-    pub fault: Fault,
-    /// `checkout`, `test_login`, `build / Set up job`, or the pipeline's name.
-    pub subject: String,
-    pub kind: String,
-}
-
-/// The failure that happened first: the one whose span ended first (`end_ns` of a
-/// span by its index in the run's spans). A run is the platform's when that failure is:
-/// a checkout that errored before the tests ran made the rest fail (or not run), while
-/// a cache upload that errored after a test failed did not make the test fail. On a
-/// tie the change's failure wins: a failed test is evidence about the code whatever
-/// else broke at that moment. None when `blamed` is empty.
-pub fn first_failure(blamed: &[Blamed<'_>], end_ns: impl Fn(usize) -> i64) -> Option<RunCause> {
+/// The failure that happened first, which decides whose fault the run is: the one
+/// whose span ended first (`end_ns` of a span by its index in the run's spans). A run
+/// is the platform's when that failure is: a checkout that errored before the tests
+/// ran made the rest fail (or not run), while a cache upload that errored after a test
+/// failed did not make the test fail. On a tie the change's failure wins: a failed test
+/// is evidence about the code whatever else broke at that moment. None when `blamed`
+/// is empty.
+pub fn first_failure<'b, 's>(
+    blamed: &'b [Blamed<'s>],
+    end_ns: impl Fn(usize) -> i64,
+) -> Option<&'b Blamed<'s>> {
     blamed
         .iter()
         .min_by_key(|b| (end_ns(b.index), b.fault == Fault::Platform))
-        .map(|b| RunCause {
-            fault: b.fault,
-            subject: b.subject.clone(),
-            kind: b.kind.clone(),
-        })
 }
 
 #[cfg(test)]
@@ -211,7 +201,7 @@ mod tests {
         let refs: Vec<&FailedSpan> = spans.iter().collect();
         let blamed = blame(&refs);
         let c = first_failure(&blamed, |i| ends[i]).expect("a failure");
-        (c.fault, c.subject)
+        (c.fault, c.subject.clone())
     }
 
     #[test]
