@@ -21,12 +21,7 @@ const DAY2: i64 = DAY1 + 86_400 * S;
 /// seconds after the run's start.
 type SpanDef<'a> = (String, Option<String>, &'a str, i64, i64, bool, Vec<Value>);
 
-fn trace(
-    trace_id: u32,
-    start: i64,
-    resource: &[(&str, &str)],
-    spans: Vec<SpanDef<'_>>,
-) -> String {
+fn trace(trace_id: u32, start: i64, resource: &[(&str, &str)], spans: Vec<SpanDef<'_>>) -> String {
     let trace_id = format!("{trace_id:032x}");
     let spans: Vec<Value> = spans
         .into_iter()
@@ -55,14 +50,13 @@ fn trace(
         + "\n"
 }
 
-/// A run of `build` with the GitHub receiver's keys: `tasks` are (name, from, to,
-/// result, tests as (name, from, to, status)).
-fn receiver_run(
-    n: u32,
-    seconds: i64,
-    result: &str,
-    tasks: &[(&str, i64, i64, &str, &[(&str, i64, i64, &str)])],
-) -> String {
+/// A test of a task: (name, from, to, status).
+type TestDef<'a> = (&'a str, i64, i64, &'a str);
+/// A task of a run: (name, from, to, result, its tests).
+type TaskDef<'a> = (&'a str, i64, i64, &'a str, &'a [TestDef<'a>]);
+
+/// A run of `build` with the GitHub receiver's keys.
+fn receiver_run(n: u32, seconds: i64, result: &str, tasks: &[TaskDef<'_>]) -> String {
     let run_id = format!("{}", 100 + n);
     let failed = |r: &str| !matches!(r, "success" | "pass");
     let mut spans: Vec<SpanDef<'_>> = vec![(
@@ -193,14 +187,19 @@ fn tekton_task(trace_id: u32, run: &str, task: &str, start: i64, end: i64, resul
     trace(trace_id, DAY2 + 10_000 * S + start * S, &resource, spans)
 }
 
-const NO_TESTS: &[(&str, i64, i64, &str)] = &[];
+const NO_TESTS: &[TestDef<'static>] = &[];
 
 /// The history; every run's verdict and duration is in the comment before it.
 fn history() -> String {
     let mut out = String::new();
     // build (cicd.*), 2025-06-10.
     // Passed, 100 s: not a failure.
-    out += &receiver_run(1, 100, "success", &[("checkout", 1, 10, "success", NO_TESTS)]);
+    out += &receiver_run(
+        1,
+        100,
+        "success",
+        &[("checkout", 1, 10, "success", NO_TESTS)],
+    );
     // Platform, 30 s: the checkout errored and nothing else ran.
     out += &receiver_run(2, 30, "error", &[("checkout", 1, 11, "error", NO_TESTS)]);
     // Change, 200 s: a failed test.
@@ -266,13 +265,7 @@ fn history() -> String {
         70,
         "failure",
         &[
-            (
-                "test",
-                11,
-                45,
-                "failure",
-                &[("test_login", 12, 40, "fail")],
-            ),
+            ("test", 11, 45, "failure", &[("test_login", 12, 40, "fail")]),
             ("save-cache", 46, 66, "error", NO_TESTS),
         ],
     );
@@ -462,4 +455,50 @@ fn table_and_csv() {
          ,true,13,7,6,0.5385,2135,1335,0.6253\n"
     );
     assert_cli!("cause_table", env, ["failures", "--by", "cause"]);
+}
+
+#[test]
+fn the_report_says_it_in_words() {
+    let env = store();
+    let args = [
+        "report",
+        "--since",
+        "2025-06-10",
+        "--until",
+        "2025-06-12",
+        "--format",
+        "json",
+    ];
+    let (code, stdout, stderr) = env.run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let lines = doc["report"]["platform_or_change"]
+        .as_array()
+        .expect("platform_or_change");
+    let words: Vec<&str> = lines.iter().filter_map(|l| l["words"].as_str()).collect();
+    assert_eq!(
+        words,
+        [
+            "build: 3 of 6 failed runs (50 %) and 13 min of 18 min lost were the platform: checkout errored (1), nothing below the run failed (1), test timed out (1).",
+            "CI: 3 of 5 failed runs (60 %) and 9 min of 16 min lost were the platform: deps / Fetch dependencies failed (1), test / Set up job failed (1), test errored (1).",
+            "tekton-build: 1 of 2 failed runs (50 %) and 20 s of 2 min lost were the platform: git-clone errored (1).",
+            "All pipelines: 7 of 13 failed runs (54 %) and 22 min of 36 min lost were the platform.",
+        ]
+    );
+    // The counts beside the words are the rows of `failures --by cause`.
+    assert_eq!(lines[3]["failed_runs"], 13);
+    assert_eq!(lines[3]["platform_lost_s"], 1335.0);
+    assert_eq!(
+        lines[0]["platform_causes"][0],
+        json!({"cause": "checkout errored", "runs": 1})
+    );
+
+    let (code, html, stderr) =
+        env.run(&["report", "--since", "2025-06-10", "--until", "2025-06-12"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        html.contains("<h2>Platform or change?</h2>")
+            && html.contains("<li>tekton-build: 1 of 2 failed runs (50 %) and 20 s of 2 min lost"),
+        "{html}"
+    );
 }
