@@ -47,6 +47,7 @@ fn failures() {
         &["failures", "--by", "pipeline", "--bucket", "week"],
     );
     contract("failures_task", &["failures", "--by", "task"]);
+    contract("failures_cause", &["failures", "--by", "cause"]);
     contract(
         "failures_test_day",
         &[

@@ -1,5 +1,6 @@
 //! Failure rates of pipeline runs (by branch or pipeline), tasks or tests, optionally
-//! per day or week (queries/failures_by_*.sql).
+//! per day or week (queries/failures_by_*.sql). `--by cause` (platform or change, per
+//! pipeline) is `analysis::failure_cause`.
 //!
 //! A pipeline run is one trace with a pipeline span; every attempt counts as a run.
 //! The grouping is a type ([`ByBranch`], [`ByPipeline`], [`ByTask`], [`ByTest`]), so
@@ -11,21 +12,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::query::{Engine, NamedQuery, QueryError, rows::records};
 
-/// What to group by.
+/// What to group by. `Cause` is the failed runs per pipeline split into the
+/// platform's and the change's (`analysis::failure_cause`, rows of their own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
     Branch,
     Pipeline,
     Task,
     Test,
+    Cause,
 }
 
 impl GroupBy {
-    pub const ALL: [GroupBy; 4] = [
+    pub const ALL: [GroupBy; 5] = [
         GroupBy::Branch,
         GroupBy::Pipeline,
         GroupBy::Task,
         GroupBy::Test,
+        GroupBy::Cause,
     ];
 
     /// The name used on the command line and in JSON parameters.
@@ -35,6 +39,7 @@ impl GroupBy {
             GroupBy::Pipeline => "pipeline",
             GroupBy::Task => "task",
             GroupBy::Test => "test",
+            GroupBy::Cause => "cause",
         }
     }
 }

@@ -13,6 +13,7 @@ pub enum NamedQuery {
     FailuresByPipeline,
     FailuresByTask,
     FailuresByTest,
+    FailureCause,
     TraceSpans,
     PipelineSpans,
     GateDurations,
@@ -26,12 +27,13 @@ pub enum NamedQuery {
 
 impl NamedQuery {
     /// Every named query, in the order of the enum.
-    pub const ALL: [NamedQuery; 14] = [
+    pub const ALL: [NamedQuery; 15] = [
         NamedQuery::Flaky,
         NamedQuery::FailuresByBranch,
         NamedQuery::FailuresByPipeline,
         NamedQuery::FailuresByTask,
         NamedQuery::FailuresByTest,
+        NamedQuery::FailureCause,
         NamedQuery::TraceSpans,
         NamedQuery::PipelineSpans,
         NamedQuery::GateDurations,
@@ -51,6 +53,7 @@ impl NamedQuery {
             NamedQuery::FailuresByPipeline => "failures_by_pipeline",
             NamedQuery::FailuresByTask => "failures_by_task",
             NamedQuery::FailuresByTest => "failures_by_test",
+            NamedQuery::FailureCause => "failure_cause",
             NamedQuery::TraceSpans => "trace_spans",
             NamedQuery::PipelineSpans => "pipeline_spans",
             NamedQuery::GateDurations => "gate_durations",
@@ -73,6 +76,7 @@ impl NamedQuery {
             }
             NamedQuery::FailuresByTask => include_str!("../../queries/failures_by_task.sql"),
             NamedQuery::FailuresByTest => include_str!("../../queries/failures_by_test.sql"),
+            NamedQuery::FailureCause => include_str!("../../queries/failure_cause.sql"),
             NamedQuery::TraceSpans => include_str!("../../queries/trace_spans.sql"),
             NamedQuery::PipelineSpans => include_str!("../../queries/pipeline_spans.sql"),
             NamedQuery::GateDurations => include_str!("../../queries/gate_durations.sql"),

@@ -314,6 +314,12 @@ fn cases() -> Vec<Case> {
             true,
         ),
         case(
+            "failure_cause_week",
+            NamedQuery::FailureCause,
+            bucket("week"),
+            true,
+        ),
+        case(
             "trace_spans_test_t_smoke",
             NamedQuery::TraceSpans,
             trace("test", "t_smoke"),

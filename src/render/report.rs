@@ -164,6 +164,7 @@ pub fn markdown(d: &ReportData) -> String {
         d.failure_rate_bucket
     );
     out.push_str(&markdown::render(&branch_rows(d)));
+    out.push_str(&platform_markdown(d));
     out.push_str("\n## Duration of the slowest tasks (s)\n\n");
     out.push_str(&markdown::render(&series_rows(&d.task_durations, "task")));
     out.push_str("\n## Critical path of a recent run\n\n");
@@ -177,6 +178,42 @@ pub fn markdown(d: &ReportData) -> String {
         out.push('\n');
         out.push_str(&markdown::render(&violation_rows(&d.gate)));
     }
+    out
+}
+
+/// What the "Platform or change?" part says first.
+const PLATFORM_INTRO: &str = "Failed runs of the current period that the CI platform failed (runner, checkout, infrastructure, an error, cancel or timeout result, or nothing below the run failed) rather than the code or its tests, by count and by the time they took.";
+
+/// The "Platform or change?" part: one sentence per pipeline.
+fn platform_markdown(d: &ReportData) -> String {
+    let mut out = format!(
+        "\n## Platform or change?\n\n{}\n\n",
+        markdown::escape(PLATFORM_INTRO)
+    );
+    if d.platform_or_change.is_empty() {
+        out.push_str("No run failed.\n");
+    }
+    for line in &d.platform_or_change {
+        let _ = writeln!(out, "- {}", markdown::escape(&line.words));
+    }
+    out
+}
+
+/// [`platform_markdown`] in HTML.
+fn platform_html(d: &ReportData) -> String {
+    let mut out = format!(
+        "<h2>Platform or change?</h2><p>{}</p>",
+        escape(PLATFORM_INTRO)
+    );
+    if d.platform_or_change.is_empty() {
+        out.push_str("<p>No run failed.</p>");
+        return out;
+    }
+    out.push_str("<ul class=\"platform\">");
+    for line in &d.platform_or_change {
+        let _ = write!(out, "<li>{}</li>", escape(&line.words));
+    }
+    out.push_str("</ul>");
     out
 }
 
@@ -244,6 +281,7 @@ pub fn html(d: &ReportData) -> String {
             &d.failure_rate_by_branch
         )
     );
+    out.push_str(&platform_html(d));
     let _ = write!(
         out,
         "<h2>Duration of the slowest tasks</h2>{}",

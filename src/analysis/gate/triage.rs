@@ -11,12 +11,17 @@
 //!   `cancel` or `timeout`, a failed task or step whose name says runner, checkout,
 //!   clone, fetch, setup, provision, cache, artifact or docker pull, or a failed run in
 //!   which nothing below the pipeline failed.
+//!
+//! Which failures there are and which are the platform's is decided in
+//! `analysis::platform` (`failures --by cause` uses the same rule); triage adds the
+//! baseline's verdict on each failed test.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::measures::{FailedSpan, RunMeasures};
+use crate::analysis::platform::{Blamed, Fault, blame};
 
 /// The verdict on one failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -54,33 +59,6 @@ pub struct TriageItem {
     pub reason: String,
 }
 
-const PLATFORM_WORDS: [&str; 11] = [
-    "runner",
-    "checkout",
-    "clone",
-    "fetch",
-    "setup",
-    "set up",
-    "provision",
-    "cache",
-    "artifact",
-    "docker pull",
-    "git",
-];
-
-fn platform_name(name: &str) -> bool {
-    let lower = name.to_lowercase();
-    PLATFORM_WORDS.iter().any(|w| {
-        if *w == "git" {
-            lower
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|t| t == "git")
-        } else {
-            lower.contains(w)
-        }
-    })
-}
-
 /// Triage of every failed run in `current`, judged against `baseline`.
 pub fn triage(baseline: &RunMeasures, current: &RunMeasures) -> Vec<TriageItem> {
     let mut by_trace: BTreeMap<&str, Vec<&FailedSpan>> = BTreeMap::new();
@@ -101,110 +79,59 @@ fn triage_run(baseline: &RunMeasures, spans: &[&FailedSpan]) -> Vec<TriageItem> 
     let Some(first) = spans.first() else {
         return Vec::new();
     };
-    let item =
-        |span: &FailedSpan, kind: &str, subject: &str, category, reason: String| TriageItem {
-            run: first.run.clone(),
-            attempt: first.attempt,
-            pipeline: first.pipeline.clone(),
-            kind: kind.to_string(),
-            subject: subject.to_string(),
-            category,
-            reason: match &span.status_message {
-                Some(m) if !m.is_empty() => format!("{reason}: {m}"),
-                _ => reason,
-            },
-        };
-    let mut items = Vec::new();
-    let failed_tests: Vec<&FailedSpan> = spans
+    let item = |b: &Blamed<'_>, category, reason: String| TriageItem {
+        run: first.run.clone(),
+        attempt: first.attempt,
+        pipeline: first.pipeline.clone(),
+        kind: b.kind.clone(),
+        subject: b.subject.clone(),
+        category,
+        reason: match &b.span.status_message {
+            Some(m) if !m.is_empty() => format!("{reason}: {m}"),
+            _ => reason,
+        },
+    };
+    blame(spans)
         .iter()
-        .copied()
-        .filter(|s| s.role == "test" && s.test.is_some())
-        .collect();
-    let mut seen_tests = std::collections::BTreeSet::new();
-    for span in &failed_tests {
-        let Some(test) = span.test.as_deref() else {
-            continue;
-        };
-        if !seen_tests.insert(test) {
-            continue;
-        }
-        let (category, reason) = if baseline.flaky.contains(test) {
-            (
-                Category::KnownFlaky,
-                "flaky in the baseline (passes and fails on one commit)".to_string(),
-            )
-        } else if baseline.broken.contains(test) {
-            let base = baseline.tests.get(test).copied().unwrap_or_default();
-            (
-                Category::BrokenBefore,
-                format!(
-                    "already failing in the baseline ({} of {} executions failed, never passing on a commit it failed on)",
-                    base.failed, base.runs
-                ),
-            )
-        } else {
-            let base = baseline.tests.get(test).copied().unwrap_or_default();
-            let why = if base.runs == 0 {
-                "not run in the baseline".to_string()
-            } else {
-                format!(
-                    "{} of {} baseline executions failed",
-                    base.failed, base.runs
-                )
-            };
-            (Category::New, format!("not flaky in the baseline; {why}"))
-        };
-        items.push(item(span, "test", test, category, reason));
-    }
-    let tasks_with_failed_tests: std::collections::BTreeSet<&str> = failed_tests
-        .iter()
-        .filter_map(|s| s.task.as_deref())
-        .collect();
+        .map(|b| match (b.kind.as_str(), b.fault) {
+            ("test", _) => {
+                let (category, reason) = test_verdict(baseline, &b.subject);
+                item(b, category, reason)
+            }
+            (_, Fault::Platform) => item(b, Category::Platform, b.reason.clone()),
+            (_, Fault::Change) => item(b, Category::New, b.reason.clone()),
+        })
+        .collect()
+}
 
-    for span in spans.iter().copied() {
-        if !matches!(span.role.as_str(), "task" | "step" | "stage") {
-            continue;
-        }
-        let name = span.task.as_deref().unwrap_or(&span.name);
-        let subject = if span.role == "step" {
-            format!("{name} / {}", span.name)
+/// A failed test judged against the baseline: known flaky, broken before, or new.
+fn test_verdict(baseline: &RunMeasures, test: &str) -> (Category, String) {
+    if baseline.flaky.contains(test) {
+        (
+            Category::KnownFlaky,
+            "flaky in the baseline (passes and fails on one commit)".to_string(),
+        )
+    } else if baseline.broken.contains(test) {
+        let base = baseline.tests.get(test).copied().unwrap_or_default();
+        (
+            Category::BrokenBefore,
+            format!(
+                "already failing in the baseline ({} of {} executions failed, never passing on a commit it failed on)",
+                base.failed, base.runs
+            ),
+        )
+    } else {
+        let base = baseline.tests.get(test).copied().unwrap_or_default();
+        let why = if base.runs == 0 {
+            "not run in the baseline".to_string()
         } else {
-            name.to_string()
+            format!(
+                "{} of {} baseline executions failed",
+                base.failed, base.runs
+            )
         };
-        let outcome = span
-            .outcome
-            .as_deref()
-            .unwrap_or(if span.status == "error" {
-                "error status"
-            } else {
-                "unknown"
-            });
-        if matches!(outcome, "error" | "cancel" | "timeout") {
-            let reason = format!("{} result '{outcome}'", span.role);
-            items.push(item(span, &span.role, &subject, Category::Platform, reason));
-        } else if platform_name(&span.name) || platform_name(name) {
-            let reason = format!("{} of the CI platform failed", span.role);
-            items.push(item(span, &span.role, &subject, Category::Platform, reason));
-        } else if span.role == "task"
-            && failed_tests.is_empty()
-            && !tasks_with_failed_tests.contains(name)
-        {
-            let reason = "task failed with no failed test (a build or lint error?)".to_string();
-            items.push(item(span, "task", &subject, Category::New, reason));
-        }
+        (Category::New, format!("not flaky in the baseline; {why}"))
     }
-
-    if items.is_empty() {
-        let reason = "the run failed but no task or test did".to_string();
-        items.push(item(
-            first,
-            "pipeline",
-            &first.pipeline,
-            Category::Platform,
-            reason,
-        ));
-    }
-    items
 }
 
 #[cfg(test)]

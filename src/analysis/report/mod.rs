@@ -1,11 +1,13 @@
 //! Gathers what the nightly report shows: headline numbers now vs the baseline,
 //! flaky tests with their likely cause, pipeline failure rate per branch per day or
 //! week, duration trends of the slowest tasks, the critical path of a recent run, and
-//! the gate. Everything comes from the other analyses (gate measures, flaky, compare,
+//! the gate, and how many of the current period's failures were the CI platform's
+//! ([`platform`]). Everything comes from the other analyses (gate measures, flaky, compare,
 //! failures, critical path) and `queries/report_task_durations.sql`; `render::report`
 //! draws it. [`window`] resolves the two periods from the flags, [`words`] says them in
 //! plain English, `waterfall` folds the critical path for drawing.
 
+pub mod platform;
 mod waterfall;
 pub mod window;
 pub mod words;
@@ -94,6 +96,9 @@ pub struct ReportData {
     pub failure_rate_bucket: String,
     /// Pipeline failure rate of the busiest branches, per bucket.
     pub failure_rate_by_branch: Vec<BranchRates>,
+    /// The current period's failed runs per pipeline (and all pipelines, last): how
+    /// many and how much of their time the platform failed rather than the change.
+    pub platform_or_change: Vec<platform::PlatformShare>,
     /// Per slow task, p50 and p95 per day (series named `task p50`, `task p95`).
     pub task_durations: Vec<Series>,
     /// The run whose critical path is drawn.
@@ -195,6 +200,7 @@ pub async fn gather(store: &Store, asked: Asked<'_>, w: &Window) -> Result<Repor
         flaky: flaky_list,
         failure_rate_bucket: bucket.name().to_string(),
         failure_rate_by_branch: branch_rates(&all_engine, bucket).await?,
+        platform_or_change: platform::shares(&current_engine).await?,
         task_durations: task_series(&all_engine).await?,
         critical_path_run: None,
         critical_path: Vec::new(),
