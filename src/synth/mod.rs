@@ -15,6 +15,7 @@
 
 mod bench;
 mod catalog;
+pub mod delivery;
 mod encode_legacy;
 mod encode_otlp;
 mod files;
@@ -62,6 +63,9 @@ pub struct SynthConfig {
     /// Clock skew, orphan spans, 100 KB attributes, id/int64/enum quirks, duplicated
     /// traces across formats.
     pub messy: bool,
+    /// Adds the delivery history (two more repositories on their way to production,
+    /// see [`delivery`]) and its truth, [`Truth::delivery`].
+    pub delivery: bool,
 }
 
 /// 2025-06-01T00:00:00Z: fixed so that the demo is reproducible.
@@ -76,6 +80,7 @@ impl SynthConfig {
             start: DEMO_START_NS,
             formats: FormatMix::All,
             messy: true,
+            delivery: true,
         }
     }
 
@@ -88,6 +93,7 @@ impl SynthConfig {
             start: DEMO_START_NS,
             formats: FormatMix::All,
             messy: true,
+            delivery: true,
         }
     }
 
@@ -101,6 +107,7 @@ impl SynthConfig {
             start: DEMO_START_NS,
             formats: FormatMix::OtlpOnly,
             messy: false,
+            delivery: false,
         }
     }
 }
@@ -119,8 +126,14 @@ pub struct SynthOutput {
 pub fn generate(cfg: &SynthConfig) -> SynthOutput {
     let (runs, mut truth) = scenario::generate(cfg);
     let traces: Vec<&trace::SynthTrace> = runs.iter().map(|r| &r.trace).collect();
-    let (files, dups) = files::write_files(&traces, cfg.formats, cfg.messy, cfg.seed);
+    let (mut files, dups) = files::write_files(&traces, cfg.formats, cfg.messy, cfg.seed);
     truth.duplicated_traces = dups;
+    if cfg.delivery {
+        let d = delivery::generate(cfg);
+        tally::count_runs(&mut truth, &d.runs);
+        files.extend(d.files);
+        truth.delivery = Some(d.truth);
+    }
     SynthOutput {
         files,
         span_count: truth.spans as usize,

@@ -74,25 +74,7 @@ pub(crate) fn make_truth(
         huge_attribute_spans: g.huge,
         ..Truth::default()
     };
-    for r in runs {
-        for key in [
-            t.branch_runs.entry(r.branch.clone()).or_default(),
-            t.pipeline_runs.entry(r.pipeline.to_string()).or_default(),
-        ] {
-            key.0 += 1;
-            key.1 += u64::from(r.failed);
-        }
-        t.traces += 1;
-        t.reruns += u64::from(r.attempt > 1);
-        t.spans += r.trace.spans.len() as u64;
-        let ids: BTreeSet<[u8; 8]> = r.trace.spans.iter().map(|s| s.span_id).collect();
-        t.orphan_spans += r
-            .trace
-            .spans
-            .iter()
-            .filter(|s| s.parent.is_some_and(|p| !ids.contains(&p)))
-            .count() as u64;
-    }
+    count_runs(&mut t, runs);
     let smoke = catalog::smoke_suite();
     let jenkins = catalog::jenkins_suites();
     let all: Vec<&SuiteDef> = suites
@@ -143,4 +125,27 @@ pub(crate) fn make_truth(
     }
     t.test_stats = stats;
     t
+}
+
+/// Adds `runs` to the run, trace and span counts of `t`.
+pub(crate) fn count_runs(t: &mut Truth, runs: &[Run]) {
+    for r in runs {
+        for key in [
+            t.branch_runs.entry(r.branch.clone()).or_default(),
+            t.pipeline_runs.entry(r.pipeline.to_string()).or_default(),
+        ] {
+            key.0 += 1;
+            key.1 += u64::from(r.failed);
+        }
+        t.traces += 1;
+        t.reruns += u64::from(r.attempt > 1);
+        t.spans += r.trace.spans.len() as u64;
+        let ids: BTreeSet<[u8; 8]> = r.trace.spans.iter().map(|s| s.span_id).collect();
+        t.orphan_spans += r
+            .trace
+            .spans
+            .iter()
+            .filter(|s| s.parent.is_some_and(|p| !ids.contains(&p)))
+            .count() as u64;
+    }
 }

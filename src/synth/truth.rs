@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::delivery::DeliveryTruth;
+
 /// Why a planted flaky test fails; the "compare" analysis should name this.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -88,4 +90,7 @@ pub struct Truth {
     pub huge_attribute_spans: u64,
     /// Spans shifted to start before their parent or end after it.
     pub skewed_spans: u64,
+    /// The delivery history's changes, DORA keys and platform failures; `None` when
+    /// the config has no delivery history.
+    pub delivery: Option<DeliveryTruth>,
 }

@@ -186,11 +186,15 @@ pub(super) fn decode_all(out: &SynthOutput) -> Vec<Rec> {
     recs
 }
 
-pub(super) const ROOTS: [&str; 4] = [
+pub(super) const ROOTS: [&str; 7] = [
     "build-and-test",
     "release",
     "BUILD backend-ci",
     "deploy-check",
+    // The delivery history's pipelines (GitHub workflows, the GitLab pipeline).
+    "CI",
+    "Deploy",
+    "payments",
 ];
 pub(super) const BRANCH_KEYS: [&str; 4] = [
     "vcs.ref.head.name",
