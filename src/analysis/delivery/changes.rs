@@ -69,10 +69,9 @@ type ChangeKey = (Option<String>, String);
 /// Every change of the history, oldest first CI run first.
 pub fn paths(history: &History, settings: &DeliverySettings) -> Vec<ChangePath> {
     let mut changes: BTreeMap<ChangeKey, ChangePath> = BTreeMap::new();
-    let mut merges: HashMap<ChangeKey, i64> = HashMap::new();
     for run in &history.runs {
         let key = (run.repo.clone(), run.commit.clone());
-        let change = changes.entry(key.clone()).or_insert_with(|| ChangePath {
+        let change = changes.entry(key).or_insert_with(|| ChangePath {
             repo: run.repo.clone(),
             commit: run.commit.clone(),
             pr: None,
@@ -102,7 +101,6 @@ pub fn paths(history: &History, settings: &DeliverySettings) -> Vec<ChangePath> 
                 end_ns: run.end_ns,
                 pipeline: run.pipeline.clone(),
             });
-            merges.insert(key, run.start_ns);
         }
     }
     // Pull-request checks count up to the merge: a check re-run after it is not part
@@ -128,6 +126,7 @@ pub fn paths(history: &History, settings: &DeliverySettings) -> Vec<ChangePath> 
         });
     }
 
+    let merges = history.merge_times(settings);
     let deployed = Deployed::index(&history.deployments, &merges);
     for (key, change) in changes.iter_mut() {
         change.reached = deployed.reaching(key, merges.get(key).copied());

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use super::changes::ChangePath;
-use super::history::{Deployment, History, RunKind};
+use super::history::{Deployment, History};
 use super::settings::DeliverySettings;
 
 const HOUR_NS: i64 = 3_600 * 1_000_000_000;
@@ -214,7 +214,7 @@ pub struct Judged<'a> {
 
 /// Every production deployment of the history, judged, oldest first.
 pub fn judge<'a>(history: &'a History, settings: &DeliverySettings) -> Vec<Judged<'a>> {
-    let merges = merge_times(history, settings);
+    let merges = history.merge_times(settings);
     let hotfix_commits = hotfix_commits(history, settings);
     let mut production: Vec<&Deployment> = history
         .deployments
@@ -375,25 +375,6 @@ fn nearest_rank(sorted: &[i64], q: f64) -> Option<i64> {
     }
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     Some(sorted[rank - 1])
-}
-
-/// Each change's merge time (the start of its first default-branch run).
-fn merge_times(
-    history: &History,
-    settings: &DeliverySettings,
-) -> HashMap<(Option<String>, String), i64> {
-    let mut merges: HashMap<(Option<String>, String), i64> = HashMap::new();
-    for run in history
-        .runs
-        .iter()
-        .filter(|r| r.kind(settings) == RunKind::DefaultBranch)
-    {
-        let slot = merges
-            .entry((run.repo.clone(), run.commit.clone()))
-            .or_insert(run.start_ns);
-        *slot = (*slot).min(run.start_ns);
-    }
-    merges
 }
 
 /// Commits whose pull-request checks ran on a hotfix branch.

@@ -3,6 +3,8 @@
 //! one is. Both are small next to the store: one row per pipeline run and one per
 //! deployment, never one per span.
 
+use std::collections::HashMap;
+
 use datafusion::common::ScalarValue;
 use serde::{Deserialize, Serialize};
 
@@ -102,6 +104,25 @@ impl History {
                 .retain(|d| d.repo.as_deref() == Some(repo));
         }
         Ok(history)
+    }
+
+    /// Each change's merge: the start of its first default-branch run, by (repo, commit).
+    pub fn merge_times(
+        &self,
+        settings: &DeliverySettings,
+    ) -> HashMap<(Option<String>, String), i64> {
+        let mut merges: HashMap<(Option<String>, String), i64> = HashMap::new();
+        for run in self
+            .runs
+            .iter()
+            .filter(|r| r.kind(settings) == RunKind::DefaultBranch)
+        {
+            let slot = merges
+                .entry((run.repo.clone(), run.commit.clone()))
+                .or_insert(run.start_ns);
+            *slot = (*slot).min(run.start_ns);
+        }
+        merges
     }
 
     /// Every run and deployment the engine's filters let through.
