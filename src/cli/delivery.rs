@@ -9,7 +9,7 @@ use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 
 use crate::analysis::delivery::{
-    ChangePath, ChangeRow, DeliverySettings, History, StageRow, paths, stages,
+    ChangePath, ChangeRow, DeliverySettings, History, StageRow, headline, paths, stages,
 };
 use crate::analysis::time::{now_ns, parse_time};
 use crate::render::{self, OutputFormat, Rows};
@@ -107,16 +107,12 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| StageRow::of(s, path.first_ci_ns))
         .collect();
-    let mut rows = Rows::from_records(&rows);
-    if args.format == OutputFormat::Table {
+    let rows = if args.format == OutputFormat::Table {
         println!("{}", headline(path, &settings));
-        let bars = render::delivery::bars(&rows);
-        rows = rows.select(&["stage", "duration", "start"]);
-        rows.columns.push("waterfall".into());
-        for (row, bar) in rows.rows.iter_mut().zip(bars) {
-            row.push(Value::String(bar));
-        }
-    }
+        render::delivery::stage_table(&rows)
+    } else {
+        Rows::from_records(&rows)
+    };
     render::print(args.format, "delivery_change", &params, &rows)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -159,30 +155,6 @@ fn pick<'a>(
                 .join(", ")
         ),
     }
-}
-
-fn headline(p: &ChangePath, settings: &DeliverySettings) -> String {
-    let what = match (&p.pr, &p.title) {
-        (Some(pr), Some(t)) => format!("pull request #{pr} \"{t}\", commit {}", p.commit),
-        (Some(pr), None) => format!("pull request #{pr}, commit {}", p.commit),
-        _ => format!("commit {}", p.commit),
-    };
-    let repo = p
-        .repo
-        .as_deref()
-        .map(|r| format!(" in {r}"))
-        .unwrap_or_default();
-    let outcome = match (p.lead_time_ns, p.production(settings), &p.merge) {
-        (Some(lead), Some(_), _) => {
-            format!(
-                "reached production {} after its first CI run",
-                crate::analysis::delivery::elapsed(lead)
-            )
-        }
-        (_, _, Some(_)) => "merged, not in production yet".to_string(),
-        _ => "not merged".to_string(),
-    };
-    format!("{what}{repo}: {outcome}")
 }
 
 fn shorten_commits(rows: &mut Rows) {

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::analysis::bottlenecks::{self, BottleneckRow, ByTask};
+use crate::analysis::delivery::DeliverySettings;
 use crate::analysis::failures::{self, ByBranch, FailureRow};
+use crate::analysis::report::delivery::as_of_last_production;
 use crate::analysis::{compare, flaky};
 use crate::ingest::IngestOptions;
 use crate::query::{Engine, Filters};
@@ -41,9 +43,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let paths = vec![traces_dir.display().to_string()];
     super::ingest::ingest_paths(&data, &paths, &IngestOptions::default())?;
 
-    let engine = Engine::open(&Store::open(&data)?, &Filters::default()).await?;
+    let store = Store::open(&data)?;
+    let engine = Engine::open(&store, &Filters::default()).await?;
     let mut out = std::io::stdout().lock();
-    for (title, rows) in sections(&engine).await? {
+    for (title, rows) in sections(&store, &engine).await? {
         render::section(args.format, &title, &rows, &mut out)?;
     }
     if let Some(dir) = &args.keep {
@@ -63,8 +66,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How many branches the failure-rate table shows.
+const BUSIEST_BRANCHES: usize = 8;
+
 /// What the demo shows: a title and a short summary of each analysis's rows.
-async fn sections(engine: &Engine) -> anyhow::Result<Vec<(String, Rows)>> {
+async fn sections(store: &Store, engine: &Engine) -> anyhow::Result<Vec<(String, Rows)>> {
     let mut sections = Vec::new();
 
     let mut flaky_rows = flaky::rows(engine, false).await?;
@@ -106,11 +112,40 @@ async fn sections(engine: &Engine) -> anyhow::Result<Vec<(String, Rows)>> {
         ]),
     ));
 
-    let by_branch: Vec<FailureRow<ByBranch>> = failures::rows(engine, None).await?;
+    // Every pull request has its branch: the busiest ones say most.
+    let mut by_branch: Vec<FailureRow<ByBranch>> = failures::rows(engine, None).await?;
+    let branches = by_branch.len();
+    by_branch.sort_by(|a, b| {
+        (b.runs, b.failure_rate)
+            .partial_cmp(&(a.runs, a.failure_rate))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    by_branch.truncate(BUSIEST_BRANCHES);
     sections.push((
-        "Pipeline failure rate by branch".to_string(),
+        format!(
+            "Pipeline failure rate of the {} busiest of {branches} branches",
+            by_branch.len()
+        ),
         Rows::from_records(&by_branch),
     ));
+
+    // The bundled history has fixed dates: its DORA keys are those of the 30 days up
+    // to its last production deployment, not of the 30 days up to now.
+    let settings = DeliverySettings::default();
+    if let Some(path) = as_of_last_production(store, &settings).await? {
+        let mut keys = render::delivery::dora_table(&path.dora);
+        if path.dora.iter().all(|row| row.trend.is_none()) {
+            // Nothing stored before the period (the summary says so).
+            keys = keys.select(&["repository", "key", "value", "band"]);
+        }
+        sections.push((format!("Path to production: {}", path.summary), keys));
+        if let Some(latest) = &path.latest {
+            sections.push((
+                format!("The latest change in production: {}", latest.headline),
+                render::delivery::stage_table(&latest.stages),
+            ));
+        }
+    }
     Ok(sections)
 }
 

@@ -9,8 +9,7 @@ use anyhow::{Context, anyhow};
 use serde_json::json;
 
 use super::delivery::SettingsArgs;
-use crate::analysis::delivery::dora::keys;
-use crate::analysis::delivery::{DoraBy, DoraRow, History, Period, dora_rows, paths};
+use crate::analysis::delivery::{DoraBy, History, Period, dora_window, paths};
 use crate::analysis::report::window::{Window, WindowArgs};
 use crate::analysis::report::words;
 use crate::analysis::time::{now_ns, parse_time};
@@ -73,12 +72,7 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         start_ns: window.baseline_ns,
         end_ns: window.since_ns,
     };
-    let now_keys = keys(&history, &changes, &settings, args.by, current);
-    let before = keys(&history, &changes, &settings, args.by, baseline);
-    let rows: Vec<DoraRow> = now_keys
-        .iter()
-        .flat_map(|(group, k)| dora_rows(group, k, before.get(group)))
-        .collect();
+    let rows = dora_window(&history, &changes, &settings, args.by, current, baseline);
     let mut rows = Rows::from_records(&rows);
     let mut params = serde_json::Map::new();
     params.insert("since".into(), json!(args.since));

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 
+use crate::analysis::delivery::DeliverySettings;
 use crate::analysis::report::window::{Window, WindowArgs};
 use crate::analysis::report::{Asked, gather};
 use crate::analysis::time::{now_ns, parse_time};
@@ -40,6 +41,10 @@ pub struct Args {
     pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
     pub format: ReportFormat,
+    /// Config file with a `[delivery]` section, for the path to production (default:
+    /// ./pipescope.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Pretend it is this time (RFC 3339): reproducible reports and tests.
     #[arg(long, hide = true)]
     pub now: Option<String>,
@@ -58,12 +63,13 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         },
         now,
     )?;
+    let settings = DeliverySettings::load(args.config.as_deref())?;
     let store = Store::open_existing(data)?;
     let asked = Asked {
         since: &args.since,
         baseline: args.baseline.as_deref(),
     };
-    let report = gather(&store, asked, &window).await?;
+    let report = gather(&store, asked, &window, &settings).await?;
     let text = match args.format {
         ReportFormat::Html => render::html(&report),
         ReportFormat::Markdown => render::markdown(&report),

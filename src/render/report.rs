@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use serde_json::{Value, json};
 
+use super::delivery;
 use super::html::{self, escape};
 use super::svg::{line_chart, small_multiples, waterfall};
 use crate::analysis::report::{Headline, ReportData, Series};
@@ -165,6 +166,7 @@ pub fn markdown(d: &ReportData) -> String {
     );
     out.push_str(&markdown::render(&branch_rows(d)));
     out.push_str(&platform_markdown(d));
+    out.push_str(&delivery::path_markdown(&d.path_to_production));
     out.push_str("\n## Duration of the slowest tasks (s)\n\n");
     out.push_str(&markdown::render(&series_rows(&d.task_durations, "task")));
     out.push_str("\n## Critical path of a recent run\n\n");
@@ -237,7 +239,8 @@ table{border-collapse:collapse;font-size:.9em;margin:.5em 0;max-width:100%}th,td
 svg.chart{max-width:100%;height:auto}.multiples{display:flex;flex-wrap:wrap;gap:8px}\
 td.num{text-align:right}th{background:#f4f4f4}.cards{display:flex;gap:1em;flex-wrap:wrap}\
 .card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;min-width:140px}.card b{font-size:1.4em;display:block}\
-.pass{color:#2a7d2a}.fail{color:#c0392b}svg.chart{background:#fff;border:1px solid #eee}";
+.pass{color:#2a7d2a}.fail{color:#c0392b}svg.chart{background:#fff;border:1px solid #eee}\
+td.band{font-weight:600}.band.elite{color:#1a7f37}.band.high{color:#4d9a2a}.band.medium{color:#b26a00}.band.low{color:#c0392b}";
 
 /// Self-contained HTML report.
 pub fn html(d: &ReportData) -> String {
@@ -282,6 +285,7 @@ pub fn html(d: &ReportData) -> String {
         )
     );
     out.push_str(&platform_html(d));
+    out.push_str(&delivery::path_html(&d.path_to_production));
     let _ = write!(
         out,
         "<h2>Duration of the slowest tasks</h2>{}",

@@ -264,16 +264,16 @@ pub fn judge<'a>(history: &'a History, settings: &DeliverySettings) -> Vec<Judge
     judged
 }
 
-/// The keys of each group (repository or deploying pipeline) in `period`. Groups are
-/// those with a production deployment in the period.
+/// The keys of each group (repository or deploying pipeline) in `period`, from the
+/// history's [`judge`]d production deployments. Groups are those with a production
+/// deployment in the period.
 pub fn keys(
-    history: &History,
+    judged: &[Judged],
     paths: &[ChangePath],
     settings: &DeliverySettings,
     by: DoraBy,
     period: Period,
 ) -> BTreeMap<String, DoraKeys> {
-    let judged = judge(history, settings);
     let mut groups: BTreeMap<String, Vec<&Judged>> = BTreeMap::new();
     for j in judged
         .iter()

@@ -88,6 +88,31 @@ impl ChangeRow {
     }
 }
 
+/// One change in a sentence: what it is, where, and how far it got.
+pub fn headline(p: &ChangePath, settings: &DeliverySettings) -> String {
+    let what = match (&p.pr, &p.title) {
+        (Some(pr), Some(t)) => format!("pull request #{pr} \"{t}\", commit {}", p.commit),
+        (Some(pr), None) => format!("pull request #{pr}, commit {}", p.commit),
+        _ => format!("commit {}", p.commit),
+    };
+    let repo = p
+        .repo
+        .as_deref()
+        .map(|r| format!(" in {r}"))
+        .unwrap_or_default();
+    let outcome = match (p.lead_time_ns, p.production(settings), &p.merge) {
+        (Some(lead), Some(_), _) => {
+            format!(
+                "reached production {} after its first CI run",
+                elapsed(lead)
+            )
+        }
+        (_, _, Some(_)) => "merged, not in production yet".to_string(),
+        _ => "not merged".to_string(),
+    };
+    format!("{what}{repo}: {outcome}")
+}
+
 /// One stage of a change's waterfall (`pipescope delivery --change`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StageRow {
@@ -131,6 +156,24 @@ pub struct DoraRow {
     pub trend: Option<String>,
     /// The value for people, with its evidence (`12 in 4.3 weeks`).
     pub shown: String,
+}
+
+/// The DORA rows of the window `current` per group, each with the trend against the
+/// same group's keys in `baseline`; the deployments are judged once for both.
+pub fn dora_window(
+    history: &History,
+    paths: &[ChangePath],
+    settings: &DeliverySettings,
+    by: DoraBy,
+    current: Period,
+    baseline: Period,
+) -> Vec<DoraRow> {
+    let judged = dora::judge(history, settings);
+    let now = dora::keys(&judged, paths, settings, by, current);
+    let before = dora::keys(&judged, paths, settings, by, baseline);
+    now.iter()
+        .flat_map(|(group, k)| dora_rows(group, k, before.get(group)))
+        .collect()
 }
 
 /// The rows of one group: frequency, lead time (median and p90), change failure rate,

@@ -195,7 +195,7 @@ fn the_four_keys_of_the_window() {
         start_ns: T0,
         end_ns: T0 + 48 * H,
     };
-    let k = keys(&h, &p, &s, DoraBy::Repo, window);
+    let k = keys(&judge(&h, &s), &p, &s, DoraBy::Repo, window);
     let r = &k["r"];
     assert_eq!(r.deployments, 3);
     assert_eq!(r.deployment_days, 2);
@@ -227,7 +227,7 @@ fn the_four_keys_of_the_window() {
 
     // The first day alone: D1 only.
     let day0 = keys(
-        &h,
+        &judge(&h, &s),
         &p,
         &s,
         DoraBy::Repo,

@@ -1,12 +1,13 @@
 //! Gathers what the nightly report shows: headline numbers now vs the baseline,
 //! flaky tests with their likely cause, pipeline failure rate per branch per day or
 //! week, duration trends of the slowest tasks, the critical path of a recent run, and
-//! the gate, and how many of the current period's failures were the CI platform's
-//! ([`platform`]). Everything comes from the other analyses (gate measures, flaky, compare,
+//! the gate, how many of the current period's failures were the CI platform's
+//! ([`platform`]), and the path to production with the DORA keys ([`delivery`]). Everything comes from the other analyses (gate measures, flaky, compare,
 //! failures, critical path) and `queries/report_task_durations.sql`; `render::report`
 //! draws it. [`window`] resolves the two periods from the flags, [`words`] says them in
 //! plain English, `waterfall` folds the critical path for drawing.
 
+pub mod delivery;
 pub mod platform;
 mod waterfall;
 pub mod window;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::analysis::compare::{Signal, compare_test};
+use crate::analysis::delivery::DeliverySettings;
 use crate::analysis::failures::{self, Bucket, ByBranch};
 use crate::analysis::flaky;
 use crate::analysis::gate::{GateConfig, GateReport, RunMeasures, measure};
@@ -105,6 +107,7 @@ pub struct ReportData {
     pub critical_path_run: Option<String>,
     pub critical_path: Vec<Bar>,
     pub gate: GateReport,
+    pub path_to_production: delivery::PathToProduction,
 }
 
 fn headline(m: &RunMeasures) -> Headline {
@@ -134,7 +137,12 @@ pub struct Asked<'a> {
 
 /// Gathers the report over `window`: the current period `[since, until)` against the
 /// baseline `[baseline, since)`.
-pub async fn gather(store: &Store, asked: Asked<'_>, w: &Window) -> Result<ReportData, QueryError> {
+pub async fn gather(
+    store: &Store,
+    asked: Asked<'_>,
+    w: &Window,
+    settings: &DeliverySettings,
+) -> Result<ReportData, QueryError> {
     let filters = |from: i64, to: i64| Filters {
         since_ns: Some(from),
         until_ns: Some(to),
@@ -205,6 +213,7 @@ pub async fn gather(store: &Store, asked: Asked<'_>, w: &Window) -> Result<Repor
         critical_path_run: None,
         critical_path: Vec::new(),
         gate,
+        path_to_production: delivery::gather(store, w, settings).await?,
     }
     .with_critical_path(waterfall::recent(&all_engine).await?))
 }

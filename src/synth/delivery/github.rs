@@ -2,8 +2,9 @@
 //! otel-export-trace-action): a workflow span with `github.*` keys (the PR's number
 //! and base under `github.pull_requests.0.*` on PR runs), job spans with
 //! `github.job.*`, and on deploy jobs `cicd.pipeline.task.type = deploy` with
-//! `deployment.environment.name` where the workflow sets one. The repository is the
-//! resource's `service.namespace`, the commit also its `service.version`.
+//! `deployment.environment.name` where the workflow sets one. The resource names the
+//! emitter (`service.name = otel-cicd-action`), whose repository is the resource's
+//! `service.namespace` and whose commit is also its `service.version`.
 
 use rand::Rng;
 use rand::rngs::SmallRng;
@@ -44,7 +45,10 @@ pub(crate) fn trace(rng: &mut SmallRng, run: &PlannedRun) -> SynthTrace {
     let repo = run.repo.name;
     let mut b = TraceBuilder::new(rng);
     let res = b.resource(attrs! {
-        "service.name" => run.pipeline,
+        // otel-cicd-action names itself as the service; the normaliser reads the
+        // repository from service.namespace and the commit from service.version only
+        // for that emitter, and the pipeline's name from github.workflow.
+        "service.name" => "otel-cicd-action",
         "service.namespace" => repo,
         "service.instance.id" => format!("{repo}/{WORKFLOW_ID}/{}/{}", run.run_id, run.attempt),
         "service.version" => &run.commit,
