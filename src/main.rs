@@ -8,6 +8,7 @@ use clap::Parser;
 use pipescope::cli::{Cli, run};
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     match run(cli) {
@@ -27,6 +28,18 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+/// Under a file-size limit (`ulimit -f`, a quota) a write past it must fail with EFBIG
+/// and be reported like a full disk, with the store left as it was, rather than kill
+/// the process mid-write with SIGXFSZ (PostgreSQL ignores it for the same reason).
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a disposition to SIG_IGN at startup, before any other thread
+    // exists, has no preconditions; no handler runs.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::ingest::{IngestJob, IngestOptions, IngestSummary};
+use crate::ingest::{IngestError, IngestJob, IngestOptions, IngestSummary};
 use crate::model::conventions::Conventions;
 use crate::source::Format;
 use crate::source::decode::junit::{self, JunitContext};
@@ -173,7 +173,13 @@ pub fn ingest_paths(
     if let Some(ticker) = ticker {
         let _ = ticker.join();
     }
-    let summary = result?;
+    let summary = result.map_err(|e| match e {
+        // One ingest is one commit: a write that failed (a full disk) stored nothing.
+        IngestError::Store(_) => anyhow::Error::new(e).context(
+            "nothing of this ingest was stored (the store is as it was); once the cause is fixed, run it again",
+        ),
+        other => other.into(),
+    })?;
     report(&summary, started.elapsed().as_secs_f64());
     Ok(summary)
 }

@@ -1,19 +1,23 @@
 //! Writes spans into the store: deduplicated, partitioned by start date, atomically.
 //!
-//! Each partition being written has one open temporary file; `finish` closes every
-//! file, fsyncs it, renames it into place and fsyncs the directory. Only then are the
-//! spans counted as stored, so a crash before `finish` leaves the store exactly as it
-//! was (the temp files are removed by the next writer). A file is also finished early
-//! once it holds `max_rows_per_file` rows, which bounds memory and file size.
+//! Each partition being written has one open temporary file. A file is sealed
+//! (closed and fsynced, still under its temporary name) once it holds
+//! `max_rows_per_file` rows, which bounds memory and file size, and at the commit;
+//! only the commit renames the sealed files into place and fsyncs their directories.
+//! So until `commit` nothing is visible: a crash leaves the store exactly as it was
+//! (the temp files are removed by the next writer), and an error — a full disk — too,
+//! because the writer removes its temp files, and a commit whose rename fails removes
+//! what it had already renamed. A writer that returned an error must be dropped (its
+//! set of known spans counts spans that were not stored); a new one starts afresh.
 //!
 //! Trace-level facts handed in with [`StoreWriter::set_trace_facts`] are written at
 //! commit into one small `traces/` file, before the span files are renamed, for the
 //! traces that got new spans: a later ingest that learns a trace's branch (its pipeline
 //! span arrived last) thereby completes the spans stored earlier, at query time.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::parquet::arrow::ArrowWriter;
@@ -46,12 +50,21 @@ struct OpenFile {
     rows: usize,
 }
 
+/// A closed, fsynced temporary file that the next commit makes visible.
+struct Sealed {
+    temp: PathBuf,
+    target: PathBuf,
+    rows: usize,
+}
+
 /// Appends spans to a store. Holds the writer lock for its lifetime.
 pub struct StoreWriter {
     store: Store,
     _lock: WriterLock,
     known: KnownSpans,
     open: HashMap<String, OpenFile>,
+    /// In commit order: the trace-facts file first (see the module comment).
+    sealed: Vec<Sealed>,
     /// Traces with spans written since the last commit.
     new_traces: HashSet<String>,
     facts: HashMap<String, TraceFacts>,
@@ -70,6 +83,7 @@ impl StoreWriter {
             _lock: lock,
             known,
             open: HashMap::new(),
+            sealed: Vec::new(),
             new_traces: HashSet::new(),
             facts: HashMap::new(),
             pending_rows: 0,
@@ -144,7 +158,8 @@ impl StoreWriter {
         if open.rows >= self.max_rows_per_file
             && let Some(full) = self.open.remove(date)
         {
-            self.finish_file(full)?;
+            let sealed = self.seal(full)?;
+            self.sealed.push(sealed);
         }
         Ok(())
     }
@@ -156,9 +171,10 @@ impl StoreWriter {
         let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
         let writer = ArrowWriter::try_new(file, schema::span_schema(), Some(writer_properties()))
             .map_err(|e| StoreError::Write {
-            path: temp.clone(),
-            message: e.to_string(),
-        })?;
+                path: temp.clone(),
+                message: e.to_string(),
+            });
+        let writer = removing_on_error(&temp, writer)?;
         Ok(OpenFile {
             temp,
             writer,
@@ -166,7 +182,13 @@ impl StoreWriter {
         })
     }
 
-    fn finish_file(&mut self, open: OpenFile) -> Result<(), StoreError> {
+    /// Closes and fsyncs a temporary file; it stays invisible until the commit.
+    fn seal(&self, open: OpenFile) -> Result<Sealed, StoreError> {
+        let temp = open.temp.clone();
+        removing_on_error(&temp, Self::close(open))
+    }
+
+    fn close(open: OpenFile) -> Result<Sealed, StoreError> {
         let OpenFile { temp, writer, rows } = open;
         let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
             path: temp.clone(),
@@ -188,12 +210,40 @@ impl StoreWriter {
             .parent()
             .ok_or_else(|| write_error(&"temporary file has no directory"))?
             .to_path_buf();
-        let target = dir.join(name);
-        fs::rename(&temp, &target).map_err(|e| StoreError::io(&target, e))?;
-        sync_dir(&dir)?;
-        self.stats.stored += rows as u64;
-        self.pending_rows -= rows as u64;
-        self.stats.files += 1;
+        Ok(Sealed {
+            target: dir.join(name),
+            temp,
+            rows,
+        })
+    }
+
+    /// Renames every sealed file into place, all or none.
+    fn publish(&mut self) -> Result<(), StoreError> {
+        let sealed = std::mem::take(&mut self.sealed);
+        for (i, file) in sealed.iter().enumerate() {
+            if let Err(e) = fs::rename(&file.temp, &file.target) {
+                // Undo this commit: what it made visible was never reported stored.
+                for done in &sealed[..i] {
+                    let _ = fs::remove_file(&done.target);
+                }
+                for left in &sealed[i..] {
+                    let _ = fs::remove_file(&left.temp);
+                }
+                return Err(StoreError::io(&file.target, e));
+            }
+        }
+        let dirs: BTreeSet<&Path> = sealed.iter().filter_map(|f| f.target.parent()).collect();
+        for dir in dirs {
+            sync_dir(dir)?;
+        }
+        for file in &sealed {
+            if file.rows > 0 {
+                // Span files: the trace-facts file has no span rows.
+                self.stats.stored += file.rows as u64;
+                self.pending_rows -= file.rows as u64;
+            }
+            self.stats.files += 1;
+        }
         Ok(())
     }
 
@@ -224,19 +274,22 @@ impl StoreWriter {
         };
         let batch = schema::facts_to_record_batch(&rows).map_err(|e| write_error(&e))?;
         let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
-        let mut writer = ArrowWriter::try_new(
+        let written = ArrowWriter::try_new(
             file,
             schema::trace_facts_schema(),
             Some(writer_properties()),
         )
-        .map_err(|e| write_error(&e))?;
-        writer.write(&batch).map_err(|e| write_error(&e))?;
+        .and_then(|mut writer| writer.write(&batch).map(|()| writer))
+        .map_err(|e| write_error(&e));
+        let writer = removing_on_error(&temp, written)?;
         let open = OpenFile {
             temp: temp.clone(),
             writer,
             rows: 0,
         };
-        self.finish_file(open)
+        let sealed = self.seal(open)?;
+        self.sealed.insert(0, sealed);
+        Ok(())
     }
 
     /// Makes everything written so far durable and visible to readers.
@@ -248,9 +301,11 @@ impl StoreWriter {
         dates.sort();
         for date in dates {
             if let Some(open) = self.open.remove(&date) {
-                self.finish_file(open)?;
+                let sealed = self.seal(open)?;
+                self.sealed.push(sealed);
             }
         }
+        self.publish()?;
         Ok(self.stats)
     }
 
@@ -276,7 +331,19 @@ impl Drop for StoreWriter {
         for (_, open) in self.open.drain() {
             let _ = fs::remove_file(&open.temp);
         }
+        for sealed in self.sealed.drain(..) {
+            let _ = fs::remove_file(&sealed.temp);
+        }
     }
+}
+
+/// `result`, after removing the temporary file it failed to write: a failed write
+/// leaves nothing behind (a full disk gets its space back).
+fn removing_on_error<T>(temp: &Path, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    if result.is_err() {
+        let _ = fs::remove_file(temp);
+    }
+    result
 }
 
 fn writer_properties() -> WriterProperties {
@@ -362,13 +429,57 @@ mod tests {
         let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(3);
         let spans: Vec<Span> = (0..7).map(|i| span(0, i)).collect();
         writer.write(&spans).unwrap();
-        assert_eq!(
-            store.parquet_files().unwrap().len(),
-            2,
-            "full files are finished early"
+        let sealed = walk(dir.path())
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+            .count();
+        assert_eq!(sealed, 3, "full files are sealed early, one is open");
+        assert!(
+            store.parquet_files().unwrap().is_empty(),
+            "sealed files wait for the commit"
         );
         let stats = writer.finish().unwrap();
         assert_eq!((stats.stored, stats.files), (7, 3));
+        assert_eq!(store.parquet_files().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_commit_that_cannot_rename_every_file_makes_none_visible() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(2);
+        let spans: Vec<Span> = (0..5).map(|i| span(i % 2, i as u64)).collect();
+        writer.write(&spans).unwrap();
+        writer.set_trace_facts(
+            &spans[0].trace_id,
+            &TraceFacts {
+                branch: Some("main".into()),
+                ..TraceFacts::default()
+            },
+        );
+        // Seal everything, then put a non-empty directory where the last file goes.
+        writer.write_facts().unwrap();
+        for date in writer.open.keys().cloned().collect::<Vec<_>>() {
+            let open = writer.open.remove(&date).unwrap();
+            let sealed = writer.seal(open).unwrap();
+            writer.sealed.push(sealed);
+        }
+        let last = writer.sealed.last().unwrap().target.clone();
+        std::fs::create_dir_all(last.join("in-the-way")).unwrap();
+        let error = writer.commit().unwrap_err();
+        assert!(
+            error.to_string().contains(&last.display().to_string()),
+            "{error}"
+        );
+        let visible: Vec<_> = store.parquet_files().unwrap();
+        assert_eq!(visible, vec![last], "only the obstacle is there");
+        assert!(store.facts_files().unwrap().is_empty());
+        drop(writer);
+        let leftovers: Vec<_> = walk(dir.path())
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
     fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
