@@ -14,7 +14,10 @@ pub mod body;
 pub mod durable;
 pub mod grpc;
 pub mod http;
+pub mod limits;
+pub mod listen;
 pub mod stats;
+pub mod tls;
 pub mod wal;
 
 use std::net::SocketAddr;
@@ -22,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -29,6 +33,7 @@ use crate::ingest::IngestOptions;
 use crate::store::Store;
 pub use durable::DurableOptions;
 pub use stats::{Snapshot, Stats};
+pub use tls::TlsFiles;
 
 /// How to run the receiver.
 #[derive(Debug, Clone)]
@@ -41,6 +46,18 @@ pub struct ReceiveOptions {
     pub token: Option<String>,
     /// Largest accepted body, compressed or not (413 / OUT_OF_RANGE above).
     pub max_body_bytes: usize,
+    /// Bytes of request bodies being read or decoded at once, both protocols together
+    /// (503 / UNAVAILABLE above).
+    pub max_inflight_bytes: u64,
+    /// Open connections, both servers together; more are closed at once.
+    pub max_connections: usize,
+    /// Longest wait for a request head (HTTP/1: also between keep-alive requests),
+    /// for a TLS handshake, and for the first call on an HTTP/2 connection.
+    pub header_timeout: Duration,
+    /// Longest pause between two pieces of a request body.
+    pub body_timeout: Duration,
+    /// Serve TLS with this certificate and key (both servers).
+    pub tls: Option<TlsFiles>,
     pub durable: DurableOptions,
     pub ingest: IngestOptions,
     /// Interval of the status line on stderr (None: never).
@@ -54,6 +71,11 @@ impl Default for ReceiveOptions {
             grpc: Some(SocketAddr::from(([127, 0, 0, 1], 4317))),
             token: None,
             max_body_bytes: 16 << 20,
+            max_inflight_bytes: 64 << 20,
+            max_connections: 4096,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            tls: None,
             durable: DurableOptions::default(),
             ingest: IngestOptions::default(),
             status_every: Some(Duration::from_secs(10)),
@@ -65,27 +87,67 @@ impl Default for ReceiveOptions {
 pub struct Shared {
     pub(crate) durable: Arc<durable::Durable>,
     pub(crate) stats: Arc<Stats>,
-    pub(crate) token: Option<String>,
+    pub(crate) token: Option<Token>,
     pub(crate) max_body_bytes: usize,
+    pub(crate) budget: Arc<limits::Budget>,
+    pub(crate) header_timeout: Duration,
+    pub(crate) body_timeout: Duration,
+}
+
+/// Longest bearer token: tokens are compared padded to this length, so that the time
+/// a comparison takes depends on neither token's length nor their common prefix.
+pub const MAX_TOKEN_BYTES: usize = 512;
+
+/// The bearer token, padded for a constant-time comparison.
+pub struct Token {
+    padded: [u8; MAX_TOKEN_BYTES],
+    len: u64,
+}
+
+impl Token {
+    /// None for a token longer than [`MAX_TOKEN_BYTES`].
+    pub fn new(token: &str) -> Option<Token> {
+        Some(Token {
+            padded: pad(token.as_bytes())?,
+            len: token.len() as u64,
+        })
+    }
+
+    /// Whether `given` is the token, in a time that depends on neither.
+    fn matches(&self, given: &[u8]) -> bool {
+        // An over-long candidate is compared as zeros with a wrong length: same work.
+        let (padded, len) = match pad(given) {
+            Some(p) => (p, given.len() as u64),
+            None => ([0; MAX_TOKEN_BYTES], u64::MAX),
+        };
+        (self.padded.ct_eq(&padded) & self.len.ct_eq(&len)).into()
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(…)")
+    }
+}
+
+fn pad(bytes: &[u8]) -> Option<[u8; MAX_TOKEN_BYTES]> {
+    let mut padded = [0; MAX_TOKEN_BYTES];
+    padded.get_mut(..bytes.len())?.copy_from_slice(bytes);
+    Some(padded)
 }
 
 /// Whether an `Authorization` header satisfies the configured token.
-pub(crate) fn bearer_ok(token: Option<&str>, header: Option<&str>) -> bool {
+pub(crate) fn bearer_ok(token: Option<&Token>, header: Option<&str>) -> bool {
     let Some(token) = token else {
         return true;
     };
     let Some((scheme, given)) = header.and_then(|h| h.trim().split_once(' ')) else {
         return false;
     };
-    // Compare every byte so the time taken does not reveal a matching prefix.
-    scheme.eq_ignore_ascii_case("bearer")
-        && given.trim().len() == token.len()
-        && given
-            .trim()
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    // Evaluate both so that a wrong scheme takes as long as a wrong token.
+    let scheme_ok = scheme.eq_ignore_ascii_case("bearer");
+    let token_ok = token.matches(given.trim().as_bytes());
+    scheme_ok & token_ok
 }
 
 /// Replays the write-ahead log, serves until `shutdown` resolves (or the compactor
@@ -97,6 +159,22 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
     on_listening: impl FnOnce(Option<SocketAddr>, Option<SocketAddr>),
 ) -> anyhow::Result<Snapshot> {
+    // What can be refused is refused before the write-ahead log is replayed.
+    let token =
+        match options.token.as_deref() {
+            Some(t) => Some(Token::new(t).with_context(|| {
+                format!("the bearer token is longer than {MAX_TOKEN_BYTES} bytes")
+            })?),
+            None => None,
+        };
+    if options.max_inflight_bytes < options.max_body_bytes as u64 {
+        anyhow::bail!(
+            "--max-inflight-bytes ({}) is smaller than --max-body-bytes ({}): the largest bodies could never be read",
+            options.max_inflight_bytes,
+            options.max_body_bytes
+        );
+    }
+    let identity = options.tls.as_ref().map(tls::Identity::load).transpose()?;
     let stats = Arc::new(Stats::default());
     let wal = wal::WalDir::open(store.root())?;
     let (durable, workers) = {
@@ -112,9 +190,22 @@ pub async fn run(
     let shared = Arc::new(Shared {
         durable: durable.clone(),
         stats: stats.clone(),
-        token: options.token.clone(),
+        token,
         max_body_bytes: options.max_body_bytes,
+        budget: limits::Budget::new(options.max_inflight_bytes),
+        header_timeout: options.header_timeout,
+        body_timeout: options.body_timeout,
     });
+    let connections = limits::Connections::new(options.max_connections);
+    let accept = |name, alpn: &[u8]| -> anyhow::Result<listen::Accept> {
+        Ok(listen::Accept {
+            name,
+            tls: identity.as_ref().map(|i| i.acceptor(alpn)).transpose()?,
+            connections: connections.clone(),
+            stats: stats.clone(),
+            handshake_timeout: options.header_timeout,
+        })
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut servers = Vec::new();
     let mut http_addr = None;
@@ -125,6 +216,7 @@ pub async fn run(
         http_addr = Some(listener.local_addr()?);
         servers.push(tokio::spawn(http::serve(
             listener,
+            accept("OTLP/HTTP", b"http/1.1")?,
             shared.clone(),
             stop_rx.clone(),
         )));
@@ -135,16 +227,12 @@ pub async fn run(
             .await
             .with_context(|| format!("cannot listen for OTLP/gRPC on {addr}"))?;
         grpc_addr = Some(listener.local_addr()?);
-        let mut stop = stop_rx.clone();
-        let shared = shared.clone();
-        servers.push(tokio::spawn(async move {
-            let signal = async move {
-                let _ = stop.changed().await;
-            };
-            if let Err(e) = grpc::serve(listener, shared, signal).await {
-                tracing::error!("OTLP/gRPC server: {e}");
-            }
-        }));
+        servers.push(tokio::spawn(grpc::serve(
+            listener,
+            accept("OTLP/gRPC", b"h2")?,
+            shared.clone(),
+            stop_rx.clone(),
+        )));
     }
     on_listening(http_addr, grpc_addr);
 
@@ -197,4 +285,30 @@ pub async fn run(
         anyhow::bail!("the receiver stopped: cannot write to the store: {fatal}");
     }
     Ok(stats.snapshot())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_match_exactly() {
+        let token = Token::new("s3cret").unwrap();
+        let ok = |h: &str| bearer_ok(Some(&token), Some(h));
+        assert!(ok("Bearer s3cret"));
+        assert!(
+            ok("bearer  s3cret "),
+            "scheme is case-insensitive, spaces trimmed"
+        );
+        assert!(!ok("Bearer s3cre"), "a prefix");
+        assert!(!ok("Bearer s3cret\0"), "padding bytes do not make a match");
+        assert!(!ok("Bearer s3cretX"));
+        assert!(!ok("Basic s3cret"));
+        assert!(!ok(&format!("Bearer {}", "s".repeat(MAX_TOKEN_BYTES + 1))));
+        assert!(!bearer_ok(Some(&token), None));
+        assert!(bearer_ok(None, None), "no token configured");
+        assert!(Token::new(&"x".repeat(MAX_TOKEN_BYTES)).is_some());
+        assert!(Token::new(&"x".repeat(MAX_TOKEN_BYTES + 1)).is_none());
+        assert_eq!(format!("{token:?}"), "Token(…)", "Debug never shows it");
+    }
 }
