@@ -9,7 +9,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::clients::{
-    CALL_TIMEOUT, closed_by_peer, connect, grpc_export, raise_open_files, read_until_closed, rss_kb,
+    CALL_TIMEOUT, closed_by_peer, connect, grpc_export, grpc_partial_call, raise_open_files,
+    read_until_closed, rss_kb,
 };
 use crate::harness::{Receiver, binary, count, post, post_proto, request, trace_hex};
 
@@ -389,6 +390,39 @@ fn stalled_and_abandoned_bodies_store_nothing() {
         assert_eq!(stored(&data, trace), 0, "trace {trace}");
     }
     assert_eq!(stored(&data, 4), 3);
+}
+
+#[test]
+fn a_stalled_grpc_body_and_oversized_grpc_metadata_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("store");
+    let receiver = Receiver::start(&data, &["--body-timeout", "2s"]);
+    let grpc = receiver.grpc.clone();
+    let body = request(1, 0, 50);
+
+    // Half the message, then nothing: DEADLINE_EXCEEDED once --body-timeout passed.
+    let started = Instant::now();
+    let answer = grpc_partial_call(&grpc, &body, body.len() / 2, &[]).unwrap();
+    assert_eq!(answer.grpc_status.as_deref(), Some("4"), "{answer:?}");
+    assert!(started.elapsed() >= Duration::from_secs(2), "{answer:?}");
+
+    // Metadata over the 16 KiB header limit: 431 on that stream (h2's answer to a
+    // header list over the SETTINGS_MAX_HEADER_LIST_SIZE the receiver advertises).
+    let big = vec![("x-big", "a".repeat(20 << 10))];
+    let answer = grpc_partial_call(&grpc, &request(2, 0, 1), usize::MAX, &big).unwrap();
+    assert_eq!(answer.http_status, 431, "{answer:?}");
+
+    // The whole message through the same raw client is stored.
+    let answer = grpc_partial_call(&grpc, &request(3, 0, 2), usize::MAX, &[]).unwrap();
+    assert_eq!(answer.http_status, 200, "{answer:?}");
+    assert_eq!(
+        answer.grpc_status, None,
+        "status in the trailers: {answer:?}"
+    );
+    receiver.stop();
+    assert_eq!(stored(&data, 1), 0);
+    assert_eq!(stored(&data, 2), 0);
+    assert_eq!(stored(&data, 3), 2);
 }
 
 /// Idle connections held open at once, half on each protocol.

@@ -113,6 +113,76 @@ pub fn grpc_export(
     })
 }
 
+/// What a server answered to a raw gRPC call.
+#[derive(Debug)]
+pub struct RawAnswer {
+    pub http_status: u16,
+    /// `grpc-status` of a trailers-only answer (None when trailers carry it).
+    pub grpc_status: Option<String>,
+    pub grpc_message: Option<String>,
+}
+
+/// A gRPC Export call on a fresh plain HTTP/2 connection (h2, no gRPC library) that
+/// sends only the first `part` bytes of the framed `body` and keeps its stream open
+/// until the server answers (at most [`CALL_TIMEOUT`]); `extra` headers added.
+pub fn grpc_partial_call(
+    addr: &str,
+    body: &[u8],
+    part: usize,
+    extra: &[(&str, String)],
+) -> Result<RawAnswer, String> {
+    let mut framed = vec![0u8];
+    framed.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    framed.extend_from_slice(body);
+    let part = part.min(framed.len());
+    runtime().block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (client, connection) = h2::client::handshake(tcp)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut client = client.ready().await.map_err(|e| e.to_string())?;
+        let mut request = hyper::Request::builder()
+            .method("POST")
+            .uri(format!(
+                "http://{addr}/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+            ))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers");
+        for (k, v) in extra {
+            request = request.header(*k, v.as_str());
+        }
+        let request = request.body(()).expect("request");
+        let (response, mut send) = client
+            .send_request(request, false)
+            .map_err(|e| format!("send_request: {e}"))?;
+        let data = bytes::Bytes::copy_from_slice(&framed[..part]);
+        send.send_data(data, part == framed.len())
+            .map_err(|e| format!("send_data: {e}"))?;
+        let response = tokio::time::timeout(CALL_TIMEOUT, response)
+            .await
+            .map_err(|_| format!("no answer within {CALL_TIMEOUT:?}"))?
+            .map_err(|e| format!("response: {e}"))?;
+        drop(send);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Ok(RawAnswer {
+            http_status: response.status().as_u16(),
+            grpc_status: header("grpc-status"),
+            grpc_message: header("grpc-message"),
+        })
+    })
+}
+
 /// One OTLP/HTTP protobuf export over HTTPS trusting `cert`: status and body.
 pub fn https_export(addr: &str, cert: &Cert, body: &[u8]) -> reqwest::Result<(u16, Vec<u8>)> {
     let root = reqwest::Certificate::from_pem(cert.pem.as_bytes()).expect("certificate");
