@@ -14,7 +14,8 @@ use anyhow::Context;
 
 use crate::ingest::IngestOptions;
 use crate::model::conventions::Conventions;
-use crate::receive::{self, DurableOptions, ReceiveOptions, TlsFiles, limits};
+use crate::receive::auth::MAX_TOKEN_BYTES;
+use crate::receive::{self, DurableOptions, ReceiveOptions, TlsFiles, Token, limits};
 use crate::store::Store;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -120,7 +121,10 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
             if token.trim().is_empty() {
                 anyhow::bail!("--token-env {var}: the variable is empty");
             }
-            Some(token.trim().to_string())
+            let token = Token::new(token.trim()).with_context(|| {
+                format!("--token-env {var}: the token is longer than {MAX_TOKEN_BYTES} bytes")
+            })?;
+            Some(token)
         }
         None => None,
     };

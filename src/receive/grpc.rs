@@ -26,12 +26,13 @@ use tokio::sync::watch;
 use tonic::codegen::Service as _;
 use tonic::{Code, Request, Response, Status};
 
+use super::Shared;
+use super::auth::bearer_ok;
 use super::body::{self, BodyError};
 use super::durable::Submitted;
 use super::http::{MAX_HEADER_BYTES, RETRY_AFTER_SECS};
 use super::limits::{ReadError, Reservation, read_body};
 use super::listen::{self, Accept};
-use super::{Shared, bearer_ok};
 use crate::source::BodyKind;
 
 /// The gRPC service.

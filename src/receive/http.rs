@@ -26,11 +26,12 @@ use prost::Message as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use super::Shared;
+use super::auth::bearer_ok;
 use super::body::{self, BodyError, Checked};
 use super::durable::Submitted;
 use super::limits::{ReadError, read_body};
 use super::listen::{self, Accept};
-use super::{Shared, bearer_ok};
 use crate::source::BodyKind;
 
 /// Seconds clients are asked to wait when the write path is full.

@@ -10,6 +10,7 @@
 //! age) and replayed on start, so a crash loses nothing acknowledged and the store's
 //! deduplication drops what is replayed twice.
 
+pub mod auth;
 pub mod body;
 pub mod durable;
 pub mod grpc;
@@ -25,12 +26,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::ingest::IngestOptions;
 use crate::store::Store;
+pub use auth::Token;
 pub use durable::DurableOptions;
 pub use stats::{Snapshot, Stats};
 pub use tls::TlsFiles;
@@ -43,7 +44,7 @@ pub struct ReceiveOptions {
     /// OTLP/gRPC listen address (None: no gRPC server).
     pub grpc: Option<SocketAddr>,
     /// Bearer token every request must carry.
-    pub token: Option<String>,
+    pub token: Option<Token>,
     /// Largest accepted body, compressed or not (413 / OUT_OF_RANGE above).
     pub max_body_bytes: usize,
     /// Bytes of request bodies being read or decoded at once, both protocols together
@@ -94,62 +95,6 @@ pub struct Shared {
     pub(crate) body_timeout: Duration,
 }
 
-/// Longest bearer token: tokens are compared padded to this length, so that the time
-/// a comparison takes depends on neither token's length nor their common prefix.
-pub const MAX_TOKEN_BYTES: usize = 512;
-
-/// The bearer token, padded for a constant-time comparison.
-pub struct Token {
-    padded: [u8; MAX_TOKEN_BYTES],
-    len: u64,
-}
-
-impl Token {
-    /// None for a token longer than [`MAX_TOKEN_BYTES`].
-    pub fn new(token: &str) -> Option<Token> {
-        Some(Token {
-            padded: pad(token.as_bytes())?,
-            len: token.len() as u64,
-        })
-    }
-
-    /// Whether `given` is the token, in a time that depends on neither.
-    fn matches(&self, given: &[u8]) -> bool {
-        // An over-long candidate is compared as zeros with a wrong length: same work.
-        let (padded, len) = match pad(given) {
-            Some(p) => (p, given.len() as u64),
-            None => ([0; MAX_TOKEN_BYTES], u64::MAX),
-        };
-        (self.padded.ct_eq(&padded) & self.len.ct_eq(&len)).into()
-    }
-}
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token(…)")
-    }
-}
-
-fn pad(bytes: &[u8]) -> Option<[u8; MAX_TOKEN_BYTES]> {
-    let mut padded = [0; MAX_TOKEN_BYTES];
-    padded.get_mut(..bytes.len())?.copy_from_slice(bytes);
-    Some(padded)
-}
-
-/// Whether an `Authorization` header satisfies the configured token.
-pub(crate) fn bearer_ok(token: Option<&Token>, header: Option<&str>) -> bool {
-    let Some(token) = token else {
-        return true;
-    };
-    let Some((scheme, given)) = header.and_then(|h| h.trim().split_once(' ')) else {
-        return false;
-    };
-    // Evaluate both so that a wrong scheme takes as long as a wrong token.
-    let scheme_ok = scheme.eq_ignore_ascii_case("bearer");
-    let token_ok = token.matches(given.trim().as_bytes());
-    scheme_ok & token_ok
-}
-
 /// Replays the write-ahead log, serves until `shutdown` resolves (or the compactor
 /// fails), then stores everything acknowledged and returns the final counters.
 /// `on_listening` is called with the bound addresses (HTTP, gRPC) once serving.
@@ -160,13 +105,6 @@ pub async fn run(
     on_listening: impl FnOnce(Option<SocketAddr>, Option<SocketAddr>),
 ) -> anyhow::Result<Snapshot> {
     // What can be refused is refused before the write-ahead log is replayed.
-    let token =
-        match options.token.as_deref() {
-            Some(t) => Some(Token::new(t).with_context(|| {
-                format!("the bearer token is longer than {MAX_TOKEN_BYTES} bytes")
-            })?),
-            None => None,
-        };
     if options.max_inflight_bytes < options.max_body_bytes as u64 {
         anyhow::bail!(
             "--max-inflight-bytes ({}) is smaller than --max-body-bytes ({}): the largest bodies could never be read",
@@ -190,7 +128,7 @@ pub async fn run(
     let shared = Arc::new(Shared {
         durable: durable.clone(),
         stats: stats.clone(),
-        token,
+        token: options.token.clone(),
         max_body_bytes: options.max_body_bytes,
         budget: limits::Budget::new(options.max_inflight_bytes),
         header_timeout: options.header_timeout,
@@ -285,30 +223,4 @@ pub async fn run(
         anyhow::bail!("the receiver stopped: cannot write to the store: {fatal}");
     }
     Ok(stats.snapshot())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bearer_tokens_match_exactly() {
-        let token = Token::new("s3cret").unwrap();
-        let ok = |h: &str| bearer_ok(Some(&token), Some(h));
-        assert!(ok("Bearer s3cret"));
-        assert!(
-            ok("bearer  s3cret "),
-            "scheme is case-insensitive, spaces trimmed"
-        );
-        assert!(!ok("Bearer s3cre"), "a prefix");
-        assert!(!ok("Bearer s3cret\0"), "padding bytes do not make a match");
-        assert!(!ok("Bearer s3cretX"));
-        assert!(!ok("Basic s3cret"));
-        assert!(!ok(&format!("Bearer {}", "s".repeat(MAX_TOKEN_BYTES + 1))));
-        assert!(!bearer_ok(Some(&token), None));
-        assert!(bearer_ok(None, None), "no token configured");
-        assert!(Token::new(&"x".repeat(MAX_TOKEN_BYTES)).is_some());
-        assert!(Token::new(&"x".repeat(MAX_TOKEN_BYTES + 1)).is_none());
-        assert_eq!(format!("{token:?}"), "Token(…)", "Debug never shows it");
-    }
 }
