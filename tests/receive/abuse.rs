@@ -25,6 +25,11 @@ fn eventually(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// When a 2 s server timeout must have struck: far later than it should on a loaded
+/// machine, yet before the 30 s defaults (hyper's header timeout, `--body-timeout`)
+/// would, so that a timeout flag which is ignored fails the test.
+const CUT_OFF_WITHIN: Duration = Duration::from_secs(20);
+
 /// Spans stored for trace `trace` (after the receiver stopped).
 fn stored(data: &std::path::Path, trace: u64) -> i64 {
     count(
@@ -313,7 +318,7 @@ fn slow_headers_are_cut_off_and_an_idle_grpc_connection_is_closed() {
     let receiver = Receiver::start(&data, &["--header-timeout", "2s"]);
     let (http, grpc) = (receiver.http.clone(), receiver.grpc.clone());
 
-    // Slowloris: one byte of the head every 250 ms, for at most 60 s.
+    // Slowloris: one byte of the head every 250 ms (the whole head would take 90 s).
     let mut slow = connect(&http);
     let text = head(&http, 10, &"X-Pad: slow\r\n".repeat(20));
     let started = Instant::now();
@@ -330,12 +335,22 @@ fn slow_headers_are_cut_off_and_an_idle_grpc_connection_is_closed() {
         started.elapsed() >= Duration::from_secs(2),
         "cut off before --header-timeout"
     );
+    assert!(
+        started.elapsed() < CUT_OFF_WITHIN,
+        "not cut off by --header-timeout 2s: {:?}",
+        started.elapsed()
+    );
 
     // A gRPC connection that never starts a call is closed too.
     let mut idle = connect(&grpc);
     let started = Instant::now();
     let _ = read_until_closed(&mut idle);
     assert!(started.elapsed() >= Duration::from_secs(2));
+    assert!(
+        started.elapsed() < CUT_OFF_WITHIN,
+        "{:?}",
+        started.elapsed()
+    );
 
     // Meanwhile (and after) normal clients are served.
     assert_eq!(post_proto(&http, &request(1, 0, 3)).unwrap().status, 200);
@@ -363,6 +378,11 @@ fn stalled_and_abandoned_bodies_store_nothing() {
     assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
     assert!(reply.contains("--body-timeout"), "{reply}");
     assert!(started.elapsed() >= Duration::from_secs(2));
+    assert!(
+        started.elapsed() < CUT_OFF_WITHIN,
+        "{:?}",
+        started.elapsed()
+    );
 
     // Half a body, then the client goes away.
     let body = request(2, 0, 50);
@@ -405,6 +425,11 @@ fn a_stalled_grpc_body_and_oversized_grpc_metadata_are_refused() {
     let answer = grpc_partial_call(&grpc, &body, body.len() / 2, &[]).unwrap();
     assert_eq!(answer.grpc_status.as_deref(), Some("4"), "{answer:?}");
     assert!(started.elapsed() >= Duration::from_secs(2), "{answer:?}");
+    assert!(
+        started.elapsed() < CUT_OFF_WITHIN,
+        "{:?}",
+        started.elapsed()
+    );
 
     // Metadata over the 16 KiB header limit: 431 on that stream (h2's answer to a
     // header list over the SETTINGS_MAX_HEADER_LIST_SIZE the receiver advertises).
