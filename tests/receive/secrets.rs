@@ -95,6 +95,8 @@ fn receive_prints_no_token() {
     assert!(status.success(), "{stderr}");
     let output = format!("{stdout}{stderr}");
     assert!(output.contains("stopped; receive:"), "{output}");
+    // The logs were really on (h2 logs every frame at trace level).
+    assert!(output.contains("TRACE"), "{output}");
     assert_absent(&secret, &output, "receive's output");
     assert_absent(&wrong, &output, "receive's output");
 
@@ -161,6 +163,7 @@ fn pull_prints_no_token() {
     };
     let (code, output) = run(&["--token-env", "PULL_SECRET"], &secret);
     assert_eq!(code, Some(0), "{output}");
+    assert!(output.contains("DEBUG"), "the logs were on: {output}");
     assert_absent(&secret, &output, "a pull with --token-env");
     let (code, output) = run(&["--token-env", "PULL_SECRET"], &wrong);
     assert_eq!(code, Some(2), "{output}");
