@@ -1,16 +1,29 @@
 //! `pipescope receive`, the OTLP endpoint: what a session prints from start to stop,
-//! the flags it refuses; under abuse (tests/receive/durability.rs: malformed bodies,
-//! kill -9, load, back-pressure, a concurrent ingest) and fed by real OpenTelemetry
+//! the flags it refuses; under damage (tests/receive/durability.rs: malformed bodies,
+//! kill -9, load, back-pressure, a concurrent ingest), under abuse
+//! (tests/receive/abuse.rs: tokens, in-flight bytes, connection limits, slow and
+//! vanishing clients, 2,000 connections), over TLS (tests/receive/tls.rs), with no
+//! secret in any output (tests/receive/secrets.rs), and fed by real OpenTelemetry
 //! producers (tests/receive/producers.rs). The harness that starts the receiver and
-//! speaks HTTP to it is tests/receive/harness.rs.
+//! speaks HTTP to it is tests/receive/harness.rs; gRPC, HTTPS and raw-socket clients
+//! are in tests/receive/clients.rs.
 
+#[path = "receive/abuse.rs"]
+mod abuse;
+#[path = "receive/clients.rs"]
+mod clients;
 mod common;
 #[path = "receive/durability.rs"]
 mod durability;
+mod fake_backends;
 #[path = "receive/harness.rs"]
 mod harness;
 #[path = "receive/producers.rs"]
 mod producers;
+#[path = "receive/secrets.rs"]
+mod secrets;
+#[path = "receive/tls.rs"]
+mod tls;
 
 use std::process::Output;
 use std::time::Duration;
@@ -70,6 +83,22 @@ fn refuses_what_it_cannot_serve() {
     );
     let remote = ["receive", "--http", "0.0.0.0:0", "--grpc", "127.0.0.1:0"];
     assert_refused("remote_needs_allow_remote", &env, &remote);
+    let open = [remote.as_slice(), &["--allow-remote"]].concat();
+    assert_refused("remote_needs_a_token", &env, &open);
+    let missing = with_local(&[
+        "--tls-cert",
+        "/nonexistent/cert.pem",
+        "--tls-key",
+        "/nonexistent/key.pem",
+    ]);
+    assert_refused("tls_cert_missing", &env, &missing);
+    assert_refused(
+        "tls_key_alone",
+        &env,
+        &with_local(&["--tls-key", "key.pem"]),
+    );
+    let tiny = with_local(&["--max-inflight-bytes", "1000"]);
+    assert_refused("inflight_below_body_limit", &env, &tiny);
     let token = with_local(&["--token-env", "PIPESCOPE_TEST_UNSET_TOKEN"]);
     assert_refused("token_variable_unset", &env, &token);
     assert_refused("bad_address", &env, &["receive", "--http", "localhost"]);

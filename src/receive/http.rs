@@ -4,18 +4,21 @@
 //! `partial_success` when spans were rejected) once the spans are durable; 400 with a
 //! `google.rpc.Status` naming the reason for an undecodable body; 413 over the size
 //! limit; 415 for another content type or encoding; 401 without the bearer token;
-//! 429 / 503 with `Retry-After` when the write path is full or failing.
+//! 429 / 503 with `Retry-After` when the write path is full or failing, 503 with
+//! `Retry-After` when `--max-inflight-bytes` are being read; 408 (and the connection
+//! closed) for a body that stalls longer than `--body-timeout`.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::header::{
+    CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, RETRY_AFTER,
+};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceResponse,
 };
@@ -23,9 +26,12 @@ use prost::Message as _;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use super::Shared;
+use super::auth::bearer_ok;
 use super::body::{self, BodyError, Checked};
 use super::durable::Submitted;
-use super::{Shared, bearer_ok};
+use super::limits::{ReadError, read_body};
+use super::listen::{self, Accept};
 use crate::source::BodyKind;
 
 /// Seconds clients are asked to wait when the write path is full.
@@ -40,32 +46,31 @@ pub struct RpcStatus {
     pub message: String,
 }
 
-/// Accepts connections until `shutdown` turns true.
+/// Largest request head (request line and headers) of either protocol: larger ones
+/// get 431 (HTTP/1) or a stream reset (HTTP/2).
+pub const MAX_HEADER_BYTES: usize = 16 << 10;
+
+/// Serves HTTP/1.1 on the connections `accept` admits until `shutdown` turns true.
 pub async fn serve(
     listener: TcpListener,
+    accept: Accept,
     shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
-    loop {
-        let (stream, _peer): (_, SocketAddr) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!("OTLP/HTTP accept failed: {e}");
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => return,
-        };
+    let header_timeout = shared.header_timeout;
+    listen::accept_loop(listener, accept, shutdown, move |io, mut stop| {
         let shared = shared.clone();
-        let mut stop = shutdown.clone();
-        tokio::spawn(async move {
+        async move {
             let service = hyper::service::service_fn(move |req| {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(handle(req, &shared).await) }
             });
+            // The header timeout also closes a keep-alive connection idle that long.
             let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_header_size(MAX_HEADER_BYTES)
+                .serve_connection(TokioIo::new(io), service);
             tokio::pin!(conn);
             tokio::select! {
                 result = conn.as_mut() => {
@@ -79,8 +84,9 @@ pub async fn serve(
                     let _ = conn.await;
                 }
             }
-        });
-    }
+        }
+    })
+    .await;
 }
 
 /// Answers one request.
@@ -88,7 +94,7 @@ pub async fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Full<By
     let response = answer(req, shared).await;
     match response.status() {
         StatusCode::OK => {}
-        StatusCode::TOO_MANY_REQUESTS => shared.stats.busy(),
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => shared.stats.busy(),
         _ => shared.stats.refused(),
     }
     response
@@ -105,7 +111,7 @@ async fn answer(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
     let auth = headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    if !bearer_ok(shared.token.as_deref(), auth) {
+    if !bearer_ok(shared.token.as_ref(), auth) {
         return plain(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
     }
     let media = headers
@@ -149,23 +155,28 @@ async fn answer(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>
     if announced.is_some_and(|n| n > limit as u64) {
         return too_large(kind, limit);
     }
-    let raw = match Limited::new(req.into_body(), limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(kind, limit),
-        Err(e) => {
-            return status(
-                kind,
-                StatusCode::BAD_REQUEST,
-                &format!("cannot read the body: {e}"),
-            );
-        }
+    // Held until the answer: the body is then in the write-ahead log or dropped.
+    let reservation = shared.budget.reserve();
+    if let Some(n) = announced
+        && let Err(refusal) = reservation.grow(n)
+    {
+        return read_failed(kind, ReadError::from_refusal(refusal, &shared.budget));
+    }
+    let raw = match read_body(req.into_body(), limit, &reservation, shared.body_timeout).await {
+        Ok(raw) => raw,
+        Err(e) => return read_failed(kind, e),
     };
     let body = if gzip {
-        match body::gunzip(&raw, limit) {
+        let inflated = match body::gunzip(&raw, limit) {
             Ok(b) => b,
             Err(BodyError::TooLarge { .. }) => return too_large(kind, limit),
             Err(e) => return status(kind, StatusCode::BAD_REQUEST, &e.to_string()),
+        };
+        // Both copies are in memory until the compressed one is dropped here.
+        if let Err(refusal) = reservation.grow(inflated.len() as u64) {
+            return read_failed(kind, ReadError::from_refusal(refusal, &shared.budget));
         }
+        inflated
     } else {
         raw.to_vec()
     };
@@ -216,6 +227,23 @@ fn success(kind: BodyKind, checked: &Checked) -> Response<Full<Bytes>> {
     respond(StatusCode::OK, content_type(kind), body)
 }
 
+/// The answer to a body that was not read to its end. A stalled or broken body
+/// also closes the connection: what is left of it cannot be skipped reliably.
+fn read_failed(kind: BodyKind, error: ReadError) -> Response<Full<Bytes>> {
+    let message = error.to_string();
+    let mut response = match error {
+        ReadError::TooLarge { limit } => return too_large(kind, limit),
+        ReadError::OverBudget { .. } => status(kind, StatusCode::PAYLOAD_TOO_LARGE, &message),
+        ReadError::Busy => return retry_later(kind, StatusCode::SERVICE_UNAVAILABLE, &message),
+        ReadError::Stalled(_) => status(kind, StatusCode::REQUEST_TIMEOUT, &message),
+        ReadError::Broken(_) => status(kind, StatusCode::BAD_REQUEST, &message),
+    };
+    response
+        .headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 fn too_large(kind: BodyKind, limit: usize) -> Response<Full<Bytes>> {
     status(
         kind,
@@ -239,7 +267,8 @@ fn status(kind: BodyKind, code: StatusCode, message: &str) -> Response<Full<Byte
         StatusCode::TOO_MANY_REQUESTS => 8,    // RESOURCE_EXHAUSTED
         StatusCode::SERVICE_UNAVAILABLE => 14, // UNAVAILABLE
         StatusCode::PAYLOAD_TOO_LARGE => 8,
-        _ => 2, // UNKNOWN
+        StatusCode::REQUEST_TIMEOUT => 4, // DEADLINE_EXCEEDED
+        _ => 2,                           // UNKNOWN
     };
     let body = match kind {
         BodyKind::OtlpProto => RpcStatus {

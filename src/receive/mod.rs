@@ -10,11 +10,15 @@
 //! age) and replayed on start, so a crash loses nothing acknowledged and the store's
 //! deduplication drops what is replayed twice.
 
+pub mod auth;
 pub mod body;
 pub mod durable;
 pub mod grpc;
 pub mod http;
+pub mod limits;
+pub mod listen;
 pub mod stats;
+pub mod tls;
 pub mod wal;
 
 use std::net::SocketAddr;
@@ -27,8 +31,10 @@ use tokio::sync::watch;
 
 use crate::ingest::IngestOptions;
 use crate::store::Store;
+pub use auth::Token;
 pub use durable::DurableOptions;
 pub use stats::{Snapshot, Stats};
+pub use tls::TlsFiles;
 
 /// How to run the receiver.
 #[derive(Debug, Clone)]
@@ -38,9 +44,21 @@ pub struct ReceiveOptions {
     /// OTLP/gRPC listen address (None: no gRPC server).
     pub grpc: Option<SocketAddr>,
     /// Bearer token every request must carry.
-    pub token: Option<String>,
+    pub token: Option<Token>,
     /// Largest accepted body, compressed or not (413 / OUT_OF_RANGE above).
     pub max_body_bytes: usize,
+    /// Bytes of request bodies being read or decoded at once, both protocols together
+    /// (503 / UNAVAILABLE above).
+    pub max_inflight_bytes: u64,
+    /// Open connections, both servers together; more are closed at once.
+    pub max_connections: usize,
+    /// Longest wait for a request head (HTTP/1: also between keep-alive requests),
+    /// for a TLS handshake, and for the first call on an HTTP/2 connection.
+    pub header_timeout: Duration,
+    /// Longest pause between two pieces of a request body.
+    pub body_timeout: Duration,
+    /// Serve TLS with this certificate and key (both servers).
+    pub tls: Option<TlsFiles>,
     pub durable: DurableOptions,
     pub ingest: IngestOptions,
     /// Interval of the status line on stderr (None: never).
@@ -54,6 +72,11 @@ impl Default for ReceiveOptions {
             grpc: Some(SocketAddr::from(([127, 0, 0, 1], 4317))),
             token: None,
             max_body_bytes: 16 << 20,
+            max_inflight_bytes: 64 << 20,
+            max_connections: 4096,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            tls: None,
             durable: DurableOptions::default(),
             ingest: IngestOptions::default(),
             status_every: Some(Duration::from_secs(10)),
@@ -65,27 +88,11 @@ impl Default for ReceiveOptions {
 pub struct Shared {
     pub(crate) durable: Arc<durable::Durable>,
     pub(crate) stats: Arc<Stats>,
-    pub(crate) token: Option<String>,
+    pub(crate) token: Option<Token>,
     pub(crate) max_body_bytes: usize,
-}
-
-/// Whether an `Authorization` header satisfies the configured token.
-pub(crate) fn bearer_ok(token: Option<&str>, header: Option<&str>) -> bool {
-    let Some(token) = token else {
-        return true;
-    };
-    let Some((scheme, given)) = header.and_then(|h| h.trim().split_once(' ')) else {
-        return false;
-    };
-    // Compare every byte so the time taken does not reveal a matching prefix.
-    scheme.eq_ignore_ascii_case("bearer")
-        && given.trim().len() == token.len()
-        && given
-            .trim()
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    pub(crate) budget: Arc<limits::Budget>,
+    pub(crate) header_timeout: Duration,
+    pub(crate) body_timeout: Duration,
 }
 
 /// Replays the write-ahead log, serves until `shutdown` resolves (or the compactor
@@ -97,6 +104,15 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
     on_listening: impl FnOnce(Option<SocketAddr>, Option<SocketAddr>),
 ) -> anyhow::Result<Snapshot> {
+    // What can be refused is refused before the write-ahead log is replayed.
+    if options.max_inflight_bytes < options.max_body_bytes as u64 {
+        anyhow::bail!(
+            "--max-inflight-bytes ({}) is smaller than --max-body-bytes ({}): the largest bodies could never be read",
+            options.max_inflight_bytes,
+            options.max_body_bytes
+        );
+    }
+    let identity = options.tls.as_ref().map(tls::Identity::load).transpose()?;
     let stats = Arc::new(Stats::default());
     let wal = wal::WalDir::open(store.root())?;
     let (durable, workers) = {
@@ -114,7 +130,20 @@ pub async fn run(
         stats: stats.clone(),
         token: options.token.clone(),
         max_body_bytes: options.max_body_bytes,
+        budget: limits::Budget::new(options.max_inflight_bytes),
+        header_timeout: options.header_timeout,
+        body_timeout: options.body_timeout,
     });
+    let connections = limits::Connections::new(options.max_connections);
+    let accept = |name, alpn: &[u8]| -> anyhow::Result<listen::Accept> {
+        Ok(listen::Accept {
+            name,
+            tls: identity.as_ref().map(|i| i.acceptor(alpn)).transpose()?,
+            connections: connections.clone(),
+            stats: stats.clone(),
+            handshake_timeout: options.header_timeout,
+        })
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut servers = Vec::new();
     let mut http_addr = None;
@@ -125,6 +154,7 @@ pub async fn run(
         http_addr = Some(listener.local_addr()?);
         servers.push(tokio::spawn(http::serve(
             listener,
+            accept("OTLP/HTTP", b"http/1.1")?,
             shared.clone(),
             stop_rx.clone(),
         )));
@@ -135,16 +165,12 @@ pub async fn run(
             .await
             .with_context(|| format!("cannot listen for OTLP/gRPC on {addr}"))?;
         grpc_addr = Some(listener.local_addr()?);
-        let mut stop = stop_rx.clone();
-        let shared = shared.clone();
-        servers.push(tokio::spawn(async move {
-            let signal = async move {
-                let _ = stop.changed().await;
-            };
-            if let Err(e) = grpc::serve(listener, shared, signal).await {
-                tracing::error!("OTLP/gRPC server: {e}");
-            }
-        }));
+        servers.push(tokio::spawn(grpc::serve(
+            listener,
+            accept("OTLP/gRPC", b"h2")?,
+            shared.clone(),
+            stop_rx.clone(),
+        )));
     }
     on_listening(http_addr, grpc_addr);
 

@@ -15,6 +15,7 @@ pub struct Stats {
     rejected_spans: AtomicU64,
     refused: AtomicU64,
     busy: AtomicU64,
+    connections_refused: AtomicU64,
     stored: AtomicU64,
     duplicates: AtomicU64,
     files: AtomicU64,
@@ -36,8 +37,11 @@ pub struct Snapshot {
     pub rejected_spans: u64,
     /// Requests refused as malformed, too large, unauthorised or of a wrong type.
     pub refused: u64,
-    /// Requests refused because the write path was full (429 / RESOURCE_EXHAUSTED).
+    /// Requests refused to be retried later: the write path was full (429 /
+    /// RESOURCE_EXHAUSTED) or `--max-inflight-bytes` were being read (503 / UNAVAILABLE).
     pub busy: u64,
+    /// Connections closed at once because `--max-connections` were open.
+    pub connections_refused: u64,
     /// Spans committed to the store, duplicates dropped, Parquet files written.
     pub stored: u64,
     pub duplicates: u64,
@@ -63,6 +67,10 @@ impl Stats {
 
     pub(crate) fn busy(&self) {
         self.busy.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Relaxed);
     }
 
     pub(crate) fn segment_closed(&self, bytes: u64) {
@@ -103,6 +111,7 @@ impl Stats {
             rejected_spans: self.rejected_spans.load(Relaxed),
             refused: self.refused.load(Relaxed),
             busy: self.busy.load(Relaxed),
+            connections_refused: self.connections_refused.load(Relaxed),
             stored: self.stored.load(Relaxed),
             duplicates: self.duplicates.load(Relaxed),
             files: self.files.load(Relaxed),
@@ -115,13 +124,14 @@ impl std::fmt::Display for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "receive: {} requests, {} spans ({:.1} MB) acknowledged, {} spans rejected, {} requests refused, {} busy (429), {} spans stored in {} files, {} duplicates, {:.1} MB waiting for compaction",
+            "receive: {} requests, {} spans ({:.1} MB) acknowledged, {} spans rejected, {} requests refused, {} busy (429/503), {} connections refused, {} spans stored in {} files, {} duplicates, {:.1} MB waiting for compaction",
             self.requests,
             self.spans,
             self.bytes as f64 / 1e6,
             self.rejected_spans,
             self.refused,
             self.busy,
+            self.connections_refused,
             self.stored,
             self.files,
             self.duplicates,

@@ -57,21 +57,24 @@ impl Receiver {
 
     /// [`Receiver::start`] with extra environment variables for the receiver.
     pub fn start_with_env(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Receiver {
+        let mut args = vec!["--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"];
+        if !extra.contains(&"--status-interval") {
+            args.extend(["--status-interval", "1s"]);
+        }
+        if !extra.contains(&"--flush-interval") {
+            args.extend(["--flush-interval", "300ms"]);
+        }
+        args.extend(extra);
+        Receiver::start_exact(data, &args, env)
+    }
+
+    /// `pipescope --data DATA receive ARGS` with exactly these arguments.
+    pub fn start_exact(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Receiver {
         let mut child = Command::new(binary())
             .args(["--data"])
             .arg(data)
-            .args(["receive", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0"])
-            .args(if extra.contains(&"--status-interval") {
-                &[][..]
-            } else {
-                &["--status-interval", "1s"][..]
-            })
-            .args(if extra.contains(&"--flush-interval") {
-                &[][..]
-            } else {
-                &["--flush-interval", "300ms"][..]
-            })
-            .args(extra)
+            .arg("receive")
+            .args(args)
             .env_remove("PIPESCOPE_CONVENTIONS")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
@@ -89,11 +92,13 @@ impl Receiver {
                     .find_map(|l| l.strip_prefix(prefix))
                     .map(|s| s.trim().to_string())
             };
-            if let (Some(http), Some(grpc)) = (
-                find("listening: otlp-http http://"),
-                find("listening: otlp-grpc "),
-            ) {
+            if let (Some(http), Some(grpc)) =
+                (find("listening: otlp-http "), find("listening: otlp-grpc "))
+            {
+                // `https://…` and `… (TLS)` with --tls-cert: the tests know which.
+                let http = http.split_once("://").map_or(http.as_str(), |(_, a)| a);
                 let http = http.trim_end_matches("/v1/traces").to_string();
+                let grpc = grpc.split_whitespace().next().unwrap_or("").to_string();
                 return Receiver {
                     child,
                     http,
