@@ -363,6 +363,11 @@ impl Batcher {
         Ok(&self.summary)
     }
 
+    /// What the commits so far did.
+    pub fn summary(&self) -> &IngestSummary {
+        &self.summary
+    }
+
     /// Commits and releases the store.
     pub fn finish(mut self) -> Result<IngestSummary, IngestError> {
         self.flush()?;

@@ -16,6 +16,8 @@ mod common;
 #[path = "receive/durability.rs"]
 mod durability;
 mod fake_backends;
+#[path = "receive/full_disk.rs"]
+mod full_disk;
 #[path = "receive/harness.rs"]
 mod harness;
 #[path = "receive/producers.rs"]

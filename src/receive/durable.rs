@@ -9,6 +9,13 @@
 //! through the ingest [`Batcher`], and deletes them only after the commit. The queue
 //! is bounded and so is the WAL backlog: when either is full, requests are refused
 //! with a retry hint rather than buffered.
+//!
+//! A full disk: an append that fails is answered 503 / UNAVAILABLE (nothing of it
+//! stays in the log) and the next one tries again; a compaction that fails keeps its
+//! segments, drops its writer (which counted spans it did not store) and retries with
+//! a new one, backing off up to [`MAX_RETRY`], while the receiver keeps acknowledging
+//! into the log until the backlog is full. Only at shutdown does it give up, leaving
+//! the segments for the next start to replay.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,7 +31,10 @@ use super::stats::Stats;
 use super::wal::{Segment, WalDir, read_segment};
 use crate::ingest::{Batcher, IngestOptions};
 use crate::source::BodyKind;
-use crate::store::Store;
+use crate::store::{Store, WriteStats};
+
+/// Longest wait between two attempts of a failing compaction.
+const MAX_RETRY: Duration = Duration::from_secs(30);
 
 /// Tuning of the durable path.
 #[derive(Debug, Clone)]
@@ -106,7 +116,7 @@ pub fn start(
             "replaying {} write-ahead segment(s) from a previous run",
             paths.len()
         );
-        compact(&wal, &mut batcher, &paths, &stats)?;
+        compact(&wal, &mut batcher, &paths, WriteStats::default(), &stats)?;
     }
     let (tx, rx) = mpsc::sync_channel(options.queue.max(1));
     let (closed_tx, closed_rx) = mpsc::channel();
@@ -118,9 +128,10 @@ pub fn start(
     };
     let compactor = {
         let (wal, stats) = (wal.clone(), stats.clone());
+        let (store, ingest) = (store.clone(), ingest.clone());
         std::thread::Builder::new()
             .name("compactor".into())
-            .spawn(move || compact_loop(closed_rx, &wal, batcher, &stats))?
+            .spawn(move || compact_loop(closed_rx, &wal, (&store, &ingest, batcher), &stats))?
     };
     let durable = Arc::new(Durable {
         tx,
@@ -269,20 +280,67 @@ fn append_batch(
 fn compact_loop(
     rx: Receiver<PathBuf>,
     wal: &WalDir,
-    mut batcher: Batcher,
+    (store, ingest, batcher): (&Store, &IngestOptions, Batcher),
     stats: &Stats,
 ) -> anyhow::Result<()> {
-    while let Ok(first) = rx.recv() {
-        let mut paths = vec![first];
-        paths.extend(rx.try_iter());
-        if let Err(e) = compact(wal, &mut batcher, &paths, stats) {
-            // The segments stay on disk and are replayed on the next start; the
-            // writer's state is unknown, so stop rather than risk dropping spans.
-            stats.set_fatal(format!("{e:#}"));
-            return Err(e);
+    let mut batcher = Some(batcher);
+    // What the writers dropped after a failure had stored (the counters add up).
+    let mut earlier = WriteStats::default();
+    let mut waiting: Vec<PathBuf> = Vec::new();
+    let mut retry = Duration::from_millis(250);
+    let mut closing = false;
+    loop {
+        if waiting.is_empty() {
+            match rx.recv() {
+                Ok(path) => waiting.push(path),
+                Err(_) => return Ok(()),
+            }
         }
+        waiting.extend(rx.try_iter());
+        let opened = match batcher.take() {
+            Some(b) => Ok(b),
+            None => Batcher::open(store, ingest).map_err(anyhow::Error::from),
+        };
+        let failure = match opened {
+            Err(e) => e,
+            Ok(mut current) => match compact(wal, &mut current, &waiting, earlier, stats) {
+                Ok(()) => {
+                    batcher = Some(current);
+                    waiting.clear();
+                    retry = Duration::from_millis(250);
+                    continue;
+                }
+                Err(e) => {
+                    earlier = add(earlier, current.summary().write);
+                    e
+                }
+            },
+        };
+        tracing::error!(
+            "cannot store {} write-ahead segment(s), they stay in the log; retrying in {:?}: {failure:#}",
+            waiting.len(),
+            retry
+        );
+        // Waits for the retry, or for the log to close at shutdown.
+        match rx.recv_timeout(retry) {
+            Ok(path) => waiting.push(path),
+            Err(RecvTimeoutError::Timeout) => {}
+            // Shutting down: one last attempt, then the next start replays.
+            Err(RecvTimeoutError::Disconnected) if !closing => closing = true,
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(failure.context("the write-ahead log is kept for the next start"));
+            }
+        }
+        retry = (retry * 2).min(MAX_RETRY);
     }
-    Ok(())
+}
+
+fn add(a: WriteStats, b: WriteStats) -> WriteStats {
+    WriteStats {
+        stored: a.stored + b.stored,
+        duplicates: a.duplicates + b.duplicates,
+        files: a.files + b.files,
+    }
 }
 
 /// Stores the spans of closed segments, then deletes the segments.
@@ -290,6 +348,7 @@ fn compact(
     wal: &WalDir,
     batcher: &mut Batcher,
     paths: &[PathBuf],
+    earlier: WriteStats,
     stats: &Stats,
 ) -> anyhow::Result<()> {
     let mut bytes = 0u64;
@@ -309,7 +368,7 @@ fn compact(
         }
     }
     let summary = batcher.commit()?;
-    let (write, skipped) = (summary.write, summary.skipped);
+    let (write, skipped) = (add(earlier, summary.write), summary.skipped);
     wal.remove(paths)?;
     stats.compacted(write, bytes, skipped);
     Ok(())

@@ -185,21 +185,7 @@ pub async fn run(
             }
         })
     });
-    let fatal = {
-        let stats = stats.clone();
-        async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                if stats.fatal().is_some() {
-                    return;
-                }
-            }
-        }
-    };
-    tokio::select! {
-        () = shutdown => {}
-        () = fatal => {}
-    }
+    shutdown.await;
 
     // Stop accepting, let requests in progress finish, then drain the durable path.
     let _ = stop_tx.send(true);
@@ -218,9 +204,7 @@ pub async fn run(
         durable.close();
         workers.join()
     })
-    .await??;
-    if let Some(fatal) = stats.fatal() {
-        anyhow::bail!("the receiver stopped: cannot write to the store: {fatal}");
-    }
+    .await?
+    .context("the receiver stopped: cannot write to the store")?;
     Ok(stats.snapshot())
 }

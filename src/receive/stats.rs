@@ -1,7 +1,6 @@
 //! Counters shared by the servers and the durable path, and the one-line status the
 //! receiver prints on stderr.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::store::WriteStats;
@@ -21,7 +20,6 @@ pub struct Stats {
     files: AtomicU64,
     skipped: AtomicU64,
     backlog: AtomicU64,
-    fatal: Mutex<Option<String>>,
 }
 
 /// A copy of the counters at one moment.
@@ -90,17 +88,6 @@ impl Stats {
 
     pub(crate) fn backlog_bytes(&self) -> u64 {
         self.backlog.load(Relaxed)
-    }
-
-    pub(crate) fn set_fatal(&self, message: String) {
-        if let Ok(mut fatal) = self.fatal.lock() {
-            fatal.get_or_insert(message);
-        }
-    }
-
-    /// The error that stopped the compactor, if any.
-    pub fn fatal(&self) -> Option<String> {
-        self.fatal.lock().ok().and_then(|f| f.clone())
     }
 
     pub fn snapshot(&self) -> Snapshot {

@@ -16,7 +16,7 @@
 //! and the store's `(trace_id, span_id)` deduplication drops the repeats.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
@@ -208,7 +208,12 @@ impl Segment {
                 Ok(())
             }
             Err(e) => {
+                // Cut what part of the batch was written (nothing of it is acknowledged)
+                // and move back to the end, else the next append (once the disk has
+                // room again) would write after a hole that ends the segment for the
+                // reader, and its records with it.
                 let _ = self.file.set_len(self.len);
+                let _ = self.file.seek(SeekFrom::Start(self.len));
                 Err(io_err(&self.path)(e))
             }
         }
