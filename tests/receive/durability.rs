@@ -420,3 +420,79 @@ fn ingest_waits_for_the_receiver_and_queries_run_meanwhile() {
     assert!(stderr.contains("waiting"), "{stderr}");
     assert_eq!(count(&data, "SELECT count(*) FROM spans"), 8);
 }
+
+/// Restarts killed with SIGKILL at random moments (seeded; `PIPESCOPE_CRASH_SEED`
+/// replays): while requests arrive, segments close, compactions write Parquet and
+/// delete segments, and while a restart replays the log. Whatever was acknowledged
+/// is stored once in the end.
+#[test]
+fn killed_at_random_points_of_compaction_and_replay_loses_nothing_acknowledged() {
+    use rand::{Rng, SeedableRng};
+    let seed = std::env::var("PIPESCOPE_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    eprintln!("kill points from PIPESCOPE_CRASH_SEED={seed}");
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("store");
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let next = Arc::new(AtomicU64::new(0));
+    const KILLS: usize = 30;
+    for _ in 0..KILLS {
+        let receiver = Receiver::start(
+            &data,
+            &["--flush-interval", "50ms", "--flush-bytes", "20000"],
+        );
+        let addr = receiver.http.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let producer = {
+            let (acked, stop, next) = (acked.clone(), stop.clone(), next.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let trace = next.fetch_add(1, Ordering::Relaxed);
+                    match post_proto(&addr, &request(trace, 0, 30)) {
+                        Ok(r) if r.status == 200 => acked.lock().unwrap().push(trace),
+                        Ok(r) if r.status == 429 || r.status == 503 => {}
+                        Ok(r) => panic!("unexpected {}: {}", r.status, r.text()),
+                        Err(_) => break, // the receiver is gone
+                    }
+                }
+            })
+        };
+        std::thread::sleep(Duration::from_millis(rng.random_range(0..600)));
+        receiver.kill9();
+        stop.store(true, Ordering::Relaxed);
+        producer.join().unwrap();
+    }
+    let receiver = Receiver::start(&data, &[]);
+    receiver.stop();
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > KILLS, "{} acknowledged", acked.len());
+    let per_trace: HashMap<String, i64> = sql(
+        &data,
+        "SELECT trace_id, count(*) AS n, count(DISTINCT span_id) AS d FROM spans GROUP BY trace_id",
+    )
+    .into_iter()
+    .map(|r| {
+        assert_eq!(r["n"], r["d"], "duplicates in {r}");
+        (
+            r["trace_id"].as_str().unwrap().to_string(),
+            r["n"].as_i64().unwrap(),
+        )
+    })
+    .collect();
+    for trace in &acked {
+        assert_eq!(
+            per_trace.get(&trace_hex(*trace)),
+            Some(&30),
+            "acknowledged trace {trace} after {KILLS} kills"
+        );
+    }
+    // Besides them at most the request in flight at each kill.
+    assert!(per_trace.len() <= acked.len() + KILLS);
+    eprintln!(
+        "{KILLS} kills, {} acknowledged requests, all stored once",
+        acked.len()
+    );
+}
