@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -22,7 +23,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 
 use super::dedupe::{KnownSpans, SpanKey};
 use super::layout::{Store, WriterLock, partition_date, sync_dir};
-use super::{StoreError, schema};
+use super::{StoreError, manifest, schema};
 use crate::model::{Span, TraceFacts};
 
 /// Rows per Parquet row group: large enough for good scans, small enough that an open
@@ -42,8 +43,10 @@ pub struct WriteStats {
 
 struct OpenFile {
     temp: PathBuf,
-    writer: ArrowWriter<File>,
+    writer: ArrowWriter<Summed<File>>,
     rows: usize,
+    /// Whether its rows are spans (counted in [`WriteStats`]) or trace facts.
+    spans: bool,
 }
 
 /// Appends spans to a store. Holds the writer lock for its lifetime.
@@ -154,8 +157,12 @@ impl StoreWriter {
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let temp = dir.join(format!(".{}.parquet.tmp", unique_name(date)));
         let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
-        let writer = ArrowWriter::try_new(file, schema::span_schema(), Some(writer_properties()))
-            .map_err(|e| StoreError::Write {
+        let writer = ArrowWriter::try_new(
+            Summed::new(file),
+            schema::span_schema(),
+            Some(writer_properties()),
+        )
+        .map_err(|e| StoreError::Write {
             path: temp.clone(),
             message: e.to_string(),
         })?;
@@ -163,18 +170,28 @@ impl StoreWriter {
             temp,
             writer,
             rows: 0,
+            spans: true,
         })
     }
 
     fn finish_file(&mut self, open: OpenFile) -> Result<(), StoreError> {
-        let OpenFile { temp, writer, rows } = open;
+        let OpenFile {
+            temp,
+            writer,
+            rows,
+            spans,
+        } = open;
         let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
             path: temp.clone(),
             message: e.to_string(),
         };
-        let file = writer.into_inner().map_err(|e| write_error(&e))?;
-        file.sync_all().map_err(|e| StoreError::io(&temp, e))?;
-        drop(file);
+        let summed = writer.into_inner().map_err(|e| write_error(&e))?;
+        summed
+            .inner
+            .sync_all()
+            .map_err(|e| StoreError::io(&temp, e))?;
+        let record = summed.record(rows as u64);
+        drop(summed);
         let name = temp
             .file_name()
             .and_then(|n| n.to_str())
@@ -191,8 +208,13 @@ impl StoreWriter {
         let target = dir.join(name);
         fs::rename(&temp, &target).map_err(|e| StoreError::io(&target, e))?;
         sync_dir(&dir)?;
-        self.stats.stored += rows as u64;
-        self.pending_rows -= rows as u64;
+        // Recorded only once the file is durable: a record never vouches for a file
+        // that is not there (see `manifest`).
+        manifest::write(self.store.root(), &target, record)?;
+        if spans {
+            self.stats.stored += rows as u64;
+            self.pending_rows -= rows as u64;
+        }
         self.stats.files += 1;
         Ok(())
     }
@@ -225,7 +247,7 @@ impl StoreWriter {
         let batch = schema::facts_to_record_batch(&rows).map_err(|e| write_error(&e))?;
         let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
         let mut writer = ArrowWriter::try_new(
-            file,
+            Summed::new(file),
             schema::trace_facts_schema(),
             Some(writer_properties()),
         )
@@ -234,7 +256,8 @@ impl StoreWriter {
         let open = OpenFile {
             temp: temp.clone(),
             writer,
-            rows: 0,
+            rows: rows.len(),
+            spans: false,
         };
         self.finish_file(open)
     }
@@ -276,6 +299,45 @@ impl Drop for StoreWriter {
         for (_, open) in self.open.drain() {
             let _ = fs::remove_file(&open.temp);
         }
+    }
+}
+
+/// A file being written, with the CRC-32 and length of what went through it: the
+/// writer's record of the file costs no second read (see `manifest`).
+struct Summed<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+    bytes: u64,
+}
+
+impl<W> Summed<W> {
+    fn new(inner: W) -> Summed<W> {
+        Summed {
+            inner,
+            crc: crc32fast::Hasher::new(),
+            bytes: 0,
+        }
+    }
+
+    fn record(&self, rows: u64) -> manifest::FileRecord {
+        manifest::FileRecord {
+            rows,
+            bytes: self.bytes,
+            crc32: Some(self.crc.clone().finalize()),
+        }
+    }
+}
+
+impl<W: Write> Write for Summed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
