@@ -4,6 +4,7 @@
 
 pub mod dedupe;
 pub mod format;
+pub mod integrity;
 pub mod layout;
 pub mod manifest;
 pub mod schema;
