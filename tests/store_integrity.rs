@@ -538,3 +538,70 @@ fn a_store_from_before_format_versions_is_read_and_migrated_by_the_next_writer()
         "{doc:#}"
     );
 }
+
+#[test]
+fn every_command_that_reads_the_store_leaves_the_damaged_file_out_and_says_so_once() {
+    let env = store();
+    let file = day_file(&env, DAMAGED_DAY);
+    std::fs::write(&file, b"PAR1 and then nothing").expect("damage");
+    let warning = format!("warning: skipping damaged store file {}: ", file.display());
+    let commands: [&[&str]; 9] = [
+        &["flaky"],
+        &["compare", "--flaky"],
+        &["bottlenecks"],
+        &["failures", "--by", "test"],
+        &["quarantine"],
+        // Three engines (current, previous and whole window): still one warning.
+        &["report", "--format", "json"],
+        &["delivery"],
+        &["dora"],
+        &["sql", "SELECT count(*) FROM pipeline_runs"],
+    ];
+    for command in commands {
+        let (code, stdout, stderr) = env.run(command);
+        assert_eq!(code, 2, "{command:?}: {stderr}");
+        assert_eq!(stderr.matches(&warning).count(), 1, "{command:?}: {stderr}");
+        assert!(!stdout.is_empty(), "{command:?} still answers");
+        let (code, _, stderr) = env.run(&[&["--strict"], command].concat());
+        assert_eq!(code, 1, "{command:?} --strict: {stderr}");
+        assert!(
+            stderr.contains("error: ") && !stderr.contains("warning:"),
+            "{stderr}"
+        );
+    }
+    // The gate reads through the same path: the damaged file is named before it judges.
+    let (_, _, stderr) = env.run(&["gate", "--current-run", "none"]);
+    assert_eq!(stderr.matches(&warning).count(), 1, "{stderr}");
+}
+
+#[test]
+fn repair_waits_for_the_writer_lock() {
+    let env = store();
+    let file = day_file(&env, DAMAGED_DAY);
+    std::fs::write(&file, b"").expect("damage");
+    // Another writer (an ingest, a compaction) holds the lock.
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(env.data().join(".writer.lock"))
+        .expect("lock file");
+    lock.lock().expect("lock");
+    let mut repair = std::process::Command::new(common::bin())
+        .env("PIPESCOPE_DATA", env.data())
+        .args(["check", "--repair"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(repair.try_wait().expect("poll").is_none(), "repair waits");
+    assert!(
+        file.exists(),
+        "nothing moved while another writer holds the lock"
+    );
+    drop(lock);
+    let out = repair
+        .wait_with_output()
+        .expect("repair ends once the lock is free");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!file.exists());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("moved "));
+}

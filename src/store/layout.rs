@@ -131,7 +131,11 @@ impl Store {
 
     fn remove_stale_temp_files(&self) -> Result<(), StoreError> {
         let manifest = self.root.join(manifest::MANIFEST_DIR);
-        let mut dirs = vec![self.root.clone(), self.facts_dir(), manifest.join("traces")];
+        let format_temp = self.root.join(format!(".{}.tmp", format::FORMAT_FILE));
+        if format_temp.exists() {
+            fs::remove_file(&format_temp).map_err(|e| StoreError::io(&format_temp, e))?;
+        }
+        let mut dirs = vec![self.facts_dir(), manifest.join("traces")];
         for parent in [self.spans_dir(), manifest.join("spans")] {
             dirs.extend(read_dir_sorted(&parent)?.into_iter().filter(|p| p.is_dir()));
         }

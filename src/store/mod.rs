@@ -26,7 +26,11 @@ pub enum StoreError {
     },
     #[error("{path}: cannot write Parquet: {message}")]
     Write { path: PathBuf, message: String },
-    #[error("{path}: not a readable pipescope Parquet file: {message}")]
+    /// A file the writer cannot read back (loading the keys of stored spans): writing
+    /// on would store its spans again, so the writer stops and says how to go on.
+    #[error(
+        "{path}: not a readable pipescope Parquet file: {message} (`pipescope check --repair` sets damaged files aside)"
+    )]
     Corrupt { path: PathBuf, message: String },
     /// A file an analysis had to leave out, as the error `--strict` fails with (and,
     /// after `warning: skipping`, the warning it prints otherwise).

@@ -433,6 +433,40 @@ mod tests {
         assert_eq!((stats.stored, stats.files), (7, 3));
     }
 
+    #[test]
+    fn every_finished_file_is_recorded_with_its_rows_size_and_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(3);
+        let spans: Vec<Span> = (0..7).map(|i| span(0, i)).collect();
+        writer.write(&spans).unwrap();
+        writer.set_trace_facts(
+            &spans[0].trace_id,
+            &TraceFacts {
+                branch: Some("main".into()),
+                ..TraceFacts::default()
+            },
+        );
+        writer.finish().unwrap();
+        let mut files = store.parquet_files().unwrap();
+        files.extend(store.facts_files().unwrap());
+        let mut rows = Vec::new();
+        for file in &files {
+            let record = manifest::read(store.root(), file)
+                .unwrap()
+                .expect("recorded");
+            let bytes = fs::read(file).unwrap();
+            assert_eq!(record.bytes, bytes.len() as u64);
+            assert_eq!(record.crc32, Some(crc32fast::hash(&bytes)));
+            rows.push(record.rows);
+        }
+        assert_eq!(
+            rows,
+            vec![3, 3, 1, 1],
+            "three span files, then the facts file"
+        );
+    }
+
     fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {

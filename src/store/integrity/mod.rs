@@ -312,3 +312,59 @@ pub fn trace_ids(path: &Path) -> Option<Vec<String>> {
     }
     Some(ids.into_iter().collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Span;
+
+    fn span(id: u64) -> Span {
+        Span {
+            trace_id: format!("{:032x}", 7),
+            span_id: format!("{id:016x}"),
+            name: "s".into(),
+            kind: "internal".into(),
+            start_ns: 1_750_000_000_000_000_000,
+            end_ns: 1_750_000_000_000_000_005,
+            ..Span::default()
+        }
+    }
+
+    fn write(path: &Path, batch: &datafusion::arrow::array::RecordBatch) {
+        let file = File::create(path).unwrap();
+        let mut writer =
+            datafusion::parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        writer.write(batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    /// A file from before a nullable column was added (test_id came later) is read as
+    /// null there by DataFusion: it must not count as damaged, or every old store would.
+    #[test]
+    fn a_file_without_a_later_nullable_column_is_no_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let batch = schema::to_record_batch(&[span(1), span(2)]).unwrap();
+        let keep: Vec<usize> = (0..batch.num_columns())
+            .filter(|&i| batch.schema().field(i).name() != schema::TEST_ID)
+            .collect();
+        let old = dir.path().join("old.parquet");
+        write(&old, &batch.project(&keep).unwrap());
+        let inspection = inspect(dir.path(), &old, Table::Spans, true).unwrap();
+        assert_eq!(inspection.problem, None);
+        assert_eq!(inspection.rows, Some(2));
+        assert_eq!(inspection.recorded, None);
+
+        // Without a column every span has, it is another schema.
+        let keep: Vec<usize> = (0..batch.num_columns())
+            .filter(|&i| batch.schema().field(i).name() != schema::SPAN_ID)
+            .collect();
+        let other = dir.path().join("other.parquet");
+        write(&other, &batch.project(&keep).unwrap());
+        let problem = inspect(dir.path(), &other, Table::Spans, false)
+            .unwrap()
+            .problem
+            .unwrap();
+        assert_eq!(problem.kind, ProblemKind::Schema);
+        assert_eq!(problem.message, "not the store's schema: no column span_id");
+    }
+}
