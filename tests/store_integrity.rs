@@ -605,3 +605,55 @@ fn repair_waits_for_the_writer_lock() {
     assert!(!file.exists());
     assert!(String::from_utf8_lossy(&out.stdout).contains("moved "));
 }
+
+#[test]
+fn a_recorded_file_that_is_gone_is_reported_and_its_record_set_aside() {
+    let env = store();
+    let file = day_file(&env, DAMAGED_DAY);
+    std::fs::remove_file(&file).expect("rm");
+    let (code, json_out, _) = env.run(&["check", "--format", "json"]);
+    assert_eq!(code, 2, "{json_out}");
+    let doc: Value = serde_json::from_str(&json_out).expect("json");
+    let damaged = &doc["damaged"][0];
+    assert_eq!(damaged["path"], file.display().to_string());
+    assert_eq!(damaged["problem"], "missing");
+    assert_eq!(damaged["recorded_rows"], 2 * RUNS_PER_DAY as i64);
+    assert_eq!(damaged["days"], json!([DAMAGED_DAY]));
+    assert_eq!(damaged["traces"], Value::Null);
+    let (code, text, _) = env.run(&["check", "--repair"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("but it is gone"), "{text}");
+    let (code, text, _) = env.run(&["check"]);
+    assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn a_damaged_trace_facts_file_is_named_and_has_no_day() {
+    let env = store();
+    let facts: Vec<PathBuf> = std::fs::read_dir(env.data().join("traces"))
+        .expect("traces dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(facts.len(), 1, "{facts:?}");
+    let file = &facts[0];
+    let bytes = std::fs::read(file).expect("read");
+    std::fs::write(file, &bytes[..bytes.len() / 2]).expect("truncate");
+    // Every span is still answered; what the facts file added (branches) is not.
+    let (code, stdout, stderr) = env.run(&["sql", PER_DAY, "--format", "json"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("skipping damaged store file {}", file.display())));
+    assert_eq!(per_day(&stdout), expected_per_day(None));
+    let (code, text, _) = env.run(&["check"]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("  days:    none (trace facts)\n"), "{text}");
+    let (code, _, _) = env.run(&["check", "--repair"]);
+    assert_eq!(code, 2);
+    assert!(
+        env.data()
+            .join("quarantine/traces")
+            .join(file.file_name().expect("name"))
+            .is_file()
+    );
+    let (code, _, stderr) = env.run(&["sql", PER_DAY]);
+    assert_eq!((code, stderr.as_str()), (0, ""));
+}

@@ -430,6 +430,28 @@ mod tests {
         bare().parse(sql).unwrap().len()
     }
 
+    #[test]
+    fn a_read_error_names_the_files_the_query_read() {
+        let parquet = datafusion::parquet::errors::ParquetError::General("bad page".into());
+        let read = [PathBuf::from("/s/spans/date=2025-06-15/a.parquet")];
+        let named = name_files_read(
+            DataFusionError::ParquetError(Box::new(parquet)),
+            &read.iter().collect::<Vec<_>>(),
+        );
+        assert!(
+            named.to_string().starts_with(
+                "reading the store failed; the query read /s/spans/date=2025-06-15/a.parquet"
+            ),
+            "{named}"
+        );
+        // Not a read error: nothing to add.
+        let plan = name_files_read(
+            DataFusionError::Plan("no such column".into()),
+            &read.iter().collect::<Vec<_>>(),
+        );
+        assert_eq!(plan.to_string(), "Error during planning: no such column");
+    }
+
     #[tokio::test]
     async fn a_semicolon_in_a_line_comment_is_no_separator() {
         let sql = "SELECT 1 AS a; -- one; two\nSELECT 2 AS b -- three; four";

@@ -99,7 +99,12 @@ type Stamp = (u64, Option<SystemTime>);
 type Verdicts = HashMap<PathBuf, (Stamp, Option<Problem>)>;
 
 fn footer_verdict(root: &Path, path: &Path, table: Table) -> Result<Option<Problem>, StoreError> {
-    let meta = std::fs::metadata(path).map_err(|e| StoreError::io(path, e))?;
+    let meta = match std::fs::metadata(path) {
+        Ok(meta) => meta,
+        // Gone since the listing (a writer replaced it): no file, nothing to leave out.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StoreError::io(path, e)),
+    };
     let stamp: Stamp = (meta.len(), meta.modified().ok());
     if let Some((seen, verdict)) = lock(verdicts()).get(path)
         && *seen == stamp
