@@ -657,3 +657,31 @@ fn a_damaged_trace_facts_file_is_named_and_has_no_day() {
     let (code, _, stderr) = env.run(&["sql", PER_DAY]);
     assert_eq!((code, stderr.as_str()), (0, ""));
 }
+
+#[test]
+fn a_corrupt_data_page_is_named_once_however_many_engines_read_it() {
+    let env = store();
+    let file = day_file(&env, DAMAGED_DAY);
+    // Every column the report's queries filter and group by.
+    for column in ["start_time", "name", "role"] {
+        corrupt_page(&file, column);
+    }
+    let warning = format!("warning: skipping damaged store file {}: ", file.display());
+    let args = [
+        "report",
+        "--format",
+        "json",
+        "--since",
+        "2025-06-14",
+        "--now",
+        "2025-06-17T00:00:00Z",
+    ];
+    let (code, stdout, stderr) = env.run(&args);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.matches(&warning).count(), 1, "{stderr}");
+    assert!(stderr.contains("does not decode"), "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).expect("report json");
+    assert!(doc.is_object(), "the report is still written");
+    let (code, _, stderr) = env.run(&[&["--strict"], args.as_slice()].concat());
+    assert_eq!(code, 1, "{stderr}");
+}
