@@ -32,13 +32,12 @@ impl Store {
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
         let root = root.into();
         let spans = root.join("spans");
+        let new = !spans.is_dir();
+        fs::create_dir_all(&spans).map_err(|e| StoreError::io(&spans, e))?;
         format::ensure_readable(&root)?;
-        if !spans.is_dir() {
-            fs::create_dir_all(&spans).map_err(|e| StoreError::io(&spans, e))?;
-            // A store that existed before FORMAT always has spans/: this one is new.
-            if !root.join(format::FORMAT_FILE).exists() {
-                format::write_current(&root)?;
-            }
+        // A store that existed before FORMAT always has spans/: this one is new.
+        if new && !root.join(format::FORMAT_FILE).exists() {
+            format::write_current(&root)?;
         }
         Ok(Store { root })
     }
