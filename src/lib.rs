@@ -8,7 +8,8 @@
 //! - `query`: the DataFusion engine over the store, named SQL, traces loaded as trees;
 //! - `pull` / `receive`: traces fetched from a backend / pushed over OTLP, into the store;
 //! - `ingest`: batches decoded spans by trace between the normaliser and the store;
-//! - `store`: atomic, deduplicated, date-partitioned Parquet and its Arrow schema;
+//! - `store`: atomic, deduplicated, date-partitioned Parquet and its Arrow schema, the
+//!   writer's records, the format version, and the integrity checks and repair;
 //! - `source`: decoders for every wire format (`decode`) and backend clients (`backend`);
 //! - `model`: the span, the trace tree and the CI normaliser (no I/O).
 //!

@@ -1,6 +1,7 @@
 //! The `pipescope` binary: parse arguments, set up logging, run, and turn the outcome
 //! into one message on stderr and an exit status (0 success, 1 a finding that fails
 //! the command, 2 error). A closed pipe (`pipescope flaky | head`) is not an error.
+//! A command that `--strict` failed on a damaged store file exits 1, as a finding.
 
 use std::process::ExitCode;
 
@@ -26,7 +27,11 @@ fn main() -> ExitCode {
                     said = cause;
                 }
             }
-            ExitCode::from(2)
+            if pipescope::store::integrity::reading::refused_damage() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
         }
     }
 }

@@ -408,22 +408,33 @@ fn a_corrupt_store_or_an_unknown_run_is_not_forgiven() {
     );
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("Fail-safe"), "{stderr}");
-    // A Parquet file that is not Parquet: the query fails, the job's verdict stands.
+    // A Parquet file that is not Parquet: the gate judges from the rest of the store,
+    // names the file, and exits 2 (an answer from a damaged store), so the known flake
+    // is still not forgiven; with --strict it cannot judge, and the job's verdict stands.
     let dir = env.data().join("spans/date=2020-01-01");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("broken.parquet"), b"not parquet at all").expect("write");
-    let (code, _, stderr) = gate(
-        &env,
-        &[
-            "--current-run",
-            "pr-flaky",
-            "--allow-known-flaky",
-            "--job-status",
-            "failure",
-        ],
+    let broken = dir.join("broken.parquet");
+    std::fs::write(&broken, b"not parquet at all").expect("write");
+    let args = [
+        "--current-run",
+        "pr-flaky",
+        "--allow-known-flaky",
+        "--job-status",
+        "failure",
+    ];
+    let (code, _, stderr) = gate(&env, &args);
+    assert_eq!(code, 2, "{stderr}");
+    let named = format!("damaged store file {}: ", broken.display());
+    assert!(
+        stderr.contains(&format!("warning: skipping {named}")),
+        "{stderr}"
     );
+    let (code, _, stderr) = gate(&env, &[&["--strict"], args.as_slice()].concat());
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("Fail-safe"), "{stderr}");
+    assert!(
+        stderr.contains("Fail-safe") && stderr.contains(&named),
+        "{stderr}"
+    );
 }
 
 /// The gate in `format` (not JSON): (exit code, stdout).

@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod bottlenecks;
+pub mod check;
 pub mod compare;
 pub mod delivery;
 pub mod demo;
@@ -51,6 +52,10 @@ pub struct Cli {
     )]
     pub data: PathBuf,
 
+    /// Fail on a damaged store file instead of answering from the rest (exit 1).
+    #[arg(long, global = true)]
+    pub strict: bool,
+
     /// More log output on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -95,10 +100,24 @@ pub enum Command {
     Delivery(delivery::Args),
     /// The four DORA keys per repository, with DevLake's bands and the trend.
     Dora(dora::Args),
+    /// Verify every file of the store; --repair moves damaged ones into <DATA>/quarantine/.
+    Check(check::Args),
 }
 
-/// Runs the parsed command line.
+/// Runs the parsed command line. An answer given without the damaged store files it
+/// had to leave out exits 2 instead of 0 (see `store::integrity::reading`).
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::store::integrity::reading::set_strict(cli.strict);
+    let code = dispatch(cli)?;
+    let partial = !crate::store::integrity::reading::skipped().is_empty();
+    Ok(if partial && code == ExitCode::SUCCESS {
+        ExitCode::from(2)
+    } else {
+        code
+    })
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -119,5 +138,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Report(args) => runtime.block_on(report::run(args, &data)),
         Command::Delivery(args) => runtime.block_on(delivery::run(args, &data)),
         Command::Dora(args) => runtime.block_on(dora::run(args, &data)),
+        Command::Check(args) => check::run(args, &data),
     }
 }

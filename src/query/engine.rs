@@ -6,7 +6,14 @@
 //! DataFusion's own parser, in the session's dialect: a `;` inside a comment or a
 //! string literal is no separator, empty statements are skipped, and a syntax error
 //! reads as DataFusion reports it (with its line and column).
+//!
+//! Damaged store files are left out (see `store::integrity::reading`): those whose
+//! footer check fails before anything is planned, and those a query fails on
+//! (a row group that does not decode), after which the query runs again without them.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
@@ -18,12 +25,17 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::error::DataFusionError;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::object_store::local::LocalFileSystem;
+use datafusion::object_store::path::Path as ObjectPath;
 use datafusion::prelude::{Expr, SessionConfig, SessionContext, col, lit};
 use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::dialect::dialect_from_str;
 
 use super::QueryError;
 use super::named::{NamedQuery, VIEWS_SQL};
+use super::visible::VisibleFiles;
+use crate::store::integrity::reading;
 use crate::store::{Store, layout::partition_date, schema};
 
 /// Filters every analysis accepts (`--since`, `--until`, `--branch`, `--pipeline`).
@@ -57,6 +69,18 @@ impl QueryResult {
 /// One DataFusion session over one store.
 pub struct Engine {
     ctx: SessionContext,
+    /// The store and the file system its files are read through; `None` for an
+    /// engine without a store (tests of statement handling).
+    reading: Option<Reading>,
+}
+
+struct Reading {
+    store: Store,
+    files: Arc<VisibleFiles>,
+    /// Each store file by the location DataFusion reads it at.
+    paths: HashMap<ObjectPath, PathBuf>,
+    /// The files the footer check left out when the engine opened.
+    left_out: Vec<PathBuf>,
 }
 
 impl Engine {
@@ -66,12 +90,24 @@ impl Engine {
             .with_information_schema(true)
             .with_default_catalog_and_schema("pipescope", "public");
         let ctx = SessionContext::new_with_config(config);
+        let reading = Reading::open(store)?;
+        ctx.register_object_store(
+            ObjectStoreUrl::local_filesystem().as_ref(),
+            reading.files.clone(),
+        );
 
         let partitions = vec![(schema::DATE.to_string(), DataType::Utf8)];
         let stored = listing_table(&store.spans_dir(), schema::span_schema(), partitions)?;
         ctx.register_table("spans_stored", stored)?;
 
-        let mut spans = if store.facts_files()?.is_empty() {
+        let facts_dir = store.facts_dir();
+        let facts_left_out = reading
+            .left_out
+            .iter()
+            .filter(|p| p.starts_with(&facts_dir));
+        // A listing table over a directory whose every file is hidden is empty, but
+        // the join with it is work for nothing.
+        let mut spans = if store.facts_files()?.len() == facts_left_out.count() {
             ctx.table("spans_stored").await?
         } else {
             let facts = listing_table(&store.facts_dir(), schema::trace_facts_schema(), vec![])?;
@@ -86,7 +122,10 @@ impl Engine {
         }
         ctx.register_table("spans", spans.into_view())?;
 
-        let engine = Engine { ctx };
+        let engine = Engine {
+            ctx,
+            reading: Some(reading),
+        };
         let views = async {
             for statement in engine.parse(VIEWS_SQL)? {
                 engine.execute(statement).await?.collect().await?;
@@ -103,17 +142,67 @@ impl Engine {
         query: NamedQuery,
         params: Vec<(&str, ScalarValue)>,
     ) -> Result<QueryResult, QueryError> {
-        let result = async {
+        let attempt = || async {
             let mut frame = self.ctx.sql(query.sql()).await?;
             if !params.is_empty() {
-                frame = frame.with_param_values(params)?;
+                frame = frame.with_param_values(params.clone())?;
             }
             collect(frame).await
         };
-        result.await.map_err(|source| QueryError::Named {
+        self.answer(attempt, |source| QueryError::Named {
             query: query.name(),
             source,
         })
+        .await
+    }
+
+    /// Runs `attempt`; when it fails having read store files, those files are decoded
+    /// fully, the damaged ones are reported and left out, and `attempt` runs again.
+    /// Ends: each round leaves out at least one more of finitely many files.
+    async fn answer<F, Fut>(
+        &self,
+        attempt: F,
+        failed: impl Fn(DataFusionError) -> QueryError,
+    ) -> Result<QueryResult, QueryError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<QueryResult, DataFusionError>>,
+    {
+        let Some(reading) = &self.reading else {
+            return attempt().await.map_err(failed);
+        };
+        loop {
+            reading.files.take_read();
+            let error = match attempt().await {
+                Ok(result) => return Ok(result),
+                Err(error) => error,
+            };
+            // A file read though hidden is no new suspect: checking it again would
+            // find the same and loop.
+            let read: Vec<&PathBuf> = reading
+                .files
+                .take_read()
+                .iter()
+                .filter(|location| !reading.files.is_hidden(location))
+                .filter_map(|location| reading.paths.get(location))
+                .collect();
+            let mut found = false;
+            for path in &read {
+                if let Some(problem) = reading::decode_verdict(&reading.store, path)? {
+                    reading::report_damaged(path, &problem)?;
+                    reading.hide(path);
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(failed(name_files_read(error, &read)));
+            }
+            // The session keeps directory listings: drop them so the next attempt
+            // lists again, without the files just hidden.
+            if let Some(cache) = self.ctx.runtime_env().cache_manager.get_list_files_cache() {
+                cache.clear();
+            }
+        }
     }
 
     /// Runs ad hoc SQL (the `sql` subcommand). Several `;`-separated statements run in
@@ -137,12 +226,19 @@ impl Engine {
                     source,
                 },
             };
-            let frame = self.execute(statement).await.map_err(failed)?;
-            if i + 1 < count {
-                frame.collect().await.map_err(failed)?;
-            } else {
-                last = Some(collect(frame).await.map_err(failed)?);
-            }
+            let attempt = || async {
+                let frame = self.execute(statement.clone()).await?;
+                if i + 1 < count {
+                    frame.collect().await?;
+                    Ok(QueryResult {
+                        schema: Arc::new(datafusion::arrow::datatypes::Schema::empty()),
+                        batches: vec![],
+                    })
+                } else {
+                    collect(frame).await
+                }
+            };
+            last = Some(self.answer(attempt, failed).await?);
         }
         last.ok_or(QueryError::Empty)
     }
@@ -174,6 +270,60 @@ impl Engine {
         let plan = self.ctx.state().statement_to_plan(statement).await?;
         self.ctx.execute_logical_plan(plan).await
     }
+}
+
+impl Reading {
+    /// Footer-checks the store's files; the damaged ones are reported and hidden.
+    fn open(store: &Store) -> Result<Reading, QueryError> {
+        let files = Arc::new(VisibleFiles::new(Arc::new(LocalFileSystem::new())));
+        let mut paths = HashMap::new();
+        for (path, _) in reading::store_files(store)? {
+            paths.insert(object_path(&path)?, path);
+        }
+        let reading = Reading {
+            store: store.clone(),
+            files,
+            paths,
+            left_out: reading::damaged_files(store)?,
+        };
+        for path in &reading.left_out {
+            reading.hide(path);
+        }
+        Ok(reading)
+    }
+
+    fn hide(&self, path: &std::path::Path) {
+        if let Ok(location) = object_path(path) {
+            self.files.hide(location);
+        }
+    }
+}
+
+/// Where DataFusion reads `path`: the location a listing of its directory yields.
+fn object_path(path: &std::path::Path) -> Result<ObjectPath, DataFusionError> {
+    Ok(ListingTableUrl::parse(path.display().to_string())?
+        .prefix()
+        .clone())
+}
+
+/// A read error the decode check could not pin on a file still says which files the
+/// query read: DataFusion's Parquet errors name none.
+fn name_files_read(error: DataFusionError, read: &[&PathBuf]) -> DataFusionError {
+    let reading_failed = matches!(
+        error.find_root(),
+        DataFusionError::ParquetError(_)
+            | DataFusionError::ArrowError(..)
+            | DataFusionError::ObjectStore(_)
+            | DataFusionError::IoError(_)
+    );
+    if !reading_failed || read.is_empty() {
+        return error;
+    }
+    let names: Vec<String> = read.iter().map(|p| p.display().to_string()).collect();
+    error.context(format!(
+        "reading the store failed; the query read {}",
+        names.join(", ")
+    ))
 }
 
 fn listing_table(
@@ -267,6 +417,7 @@ mod tests {
     fn bare() -> Engine {
         Engine {
             ctx: SessionContext::new(),
+            reading: None,
         }
     }
 
@@ -277,6 +428,28 @@ mod tests {
 
     fn count(sql: &str) -> usize {
         bare().parse(sql).unwrap().len()
+    }
+
+    #[test]
+    fn a_read_error_names_the_files_the_query_read() {
+        let parquet = datafusion::parquet::errors::ParquetError::General("bad page".into());
+        let read = [PathBuf::from("/s/spans/date=2025-06-15/a.parquet")];
+        let named = name_files_read(
+            DataFusionError::ParquetError(Box::new(parquet)),
+            &read.iter().collect::<Vec<_>>(),
+        );
+        assert!(
+            named.to_string().starts_with(
+                "reading the store failed; the query read /s/spans/date=2025-06-15/a.parquet"
+            ),
+            "{named}"
+        );
+        // Not a read error: nothing to add.
+        let plan = name_files_read(
+            DataFusionError::Plan("no such column".into()),
+            &read.iter().collect::<Vec<_>>(),
+        );
+        assert_eq!(plan.to_string(), "Error during planning: no such column");
     }
 
     #[tokio::test]

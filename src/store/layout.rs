@@ -5,6 +5,9 @@
 //! <data>/spans/date=YYYY-MM-DD/.<unique>.parquet.tmp   being written; renamed when complete
 //! <data>/traces/<unique>.parquet                  trace-level facts (branch, commit, …) per trace
 //! <data>/.writer.lock                              held by the one process writing
+//! <data>/FORMAT                                    the store's format version (see `format`)
+//! <data>/manifest/<relative path>.json             the writer's row count of each file (see `manifest`)
+//! <data>/quarantine/<relative path>                damaged files set aside by `check --repair`
 //! ```
 //! Partition directories are named from span start dates only: values that come from
 //! traces (branch names!) never become path components.
@@ -15,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::StoreError;
+use super::{StoreError, format, manifest};
 
 /// A store directory.
 #[derive(Debug, Clone)]
@@ -24,11 +27,18 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (and creates if needed) a store rooted at `root`.
+    /// Opens (and creates if needed) a store rooted at `root`. A new store gets the
+    /// current format version; one newer than this pipescope reads is refused.
     pub fn open(root: impl Into<PathBuf>) -> Result<Store, StoreError> {
         let root = root.into();
         let spans = root.join("spans");
+        let new = !spans.is_dir();
         fs::create_dir_all(&spans).map_err(|e| StoreError::io(&spans, e))?;
+        format::ensure_readable(&root)?;
+        // A store that existed before FORMAT always has spans/: this one is new.
+        if new && !root.join(format::FORMAT_FILE).exists() {
+            format::write_current(&root)?;
+        }
         Ok(Store { root })
     }
 
@@ -39,6 +49,7 @@ impl Store {
         if !root.join("spans").is_dir() {
             return Err(StoreError::Missing { path: root });
         }
+        format::ensure_readable(&root)?;
         Ok(Store { root })
     }
 
@@ -89,7 +100,8 @@ impl Store {
 
     /// Takes the exclusive writer lock, waiting for another writer to finish.
     /// Temporary files found once the lock is held are leftovers of a crashed writer
-    /// (nothing reported them as stored) and are removed.
+    /// (nothing reported them as stored) and are removed. A store of an older format
+    /// is migrated to the current one here (see `format`: nothing to rewrite).
     pub fn lock_for_writing(&self) -> Result<WriterLock, StoreError> {
         let path = self.root.join(".writer.lock");
         let file = OpenOptions::new()
@@ -110,16 +122,22 @@ impl Store {
             Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
         }
         self.remove_stale_temp_files()?;
+        if format::ensure_readable(&self.root)? < format::FORMAT_VERSION {
+            format::write_current(&self.root)?;
+        }
         Ok(WriterLock { _file: file })
     }
 
     fn remove_stale_temp_files(&self) -> Result<(), StoreError> {
-        let mut dirs = vec![self.facts_dir()];
-        dirs.extend(
-            read_dir_sorted(&self.spans_dir())?
-                .into_iter()
-                .filter(|p| p.is_dir()),
-        );
+        let manifest = self.root.join(manifest::MANIFEST_DIR);
+        let format_temp = self.root.join(format!(".{}.tmp", format::FORMAT_FILE));
+        if format_temp.exists() {
+            fs::remove_file(&format_temp).map_err(|e| StoreError::io(&format_temp, e))?;
+        }
+        let mut dirs = vec![self.facts_dir(), manifest.join("traces")];
+        for parent in [self.spans_dir(), manifest.join("spans")] {
+            dirs.extend(read_dir_sorted(&parent)?.into_iter().filter(|p| p.is_dir()));
+        }
         for dir in dirs {
             for file in read_dir_sorted(&dir)? {
                 if file.extension().is_some_and(|e| e == "tmp") {

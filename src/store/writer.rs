@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -26,7 +27,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 
 use super::dedupe::{KnownSpans, SpanKey};
 use super::layout::{Store, WriterLock, partition_date, sync_dir};
-use super::{StoreError, schema};
+use super::{StoreError, manifest, schema};
 use crate::model::{Span, TraceFacts};
 
 /// Rows per Parquet row group: large enough for good scans, small enough that an open
@@ -46,8 +47,10 @@ pub struct WriteStats {
 
 struct OpenFile {
     temp: PathBuf,
-    writer: ArrowWriter<File>,
+    writer: ArrowWriter<Summed<File>>,
     rows: usize,
+    /// Whether its rows are spans (counted in [`WriteStats`]) or trace facts.
+    spans: bool,
 }
 
 /// A closed, fsynced temporary file that the next commit makes visible.
@@ -55,6 +58,9 @@ struct Sealed {
     temp: PathBuf,
     target: PathBuf,
     rows: usize,
+    /// A span file (else the trace-facts file, whose rows are not spans).
+    spans: bool,
+    record: manifest::FileRecord,
 }
 
 /// Appends spans to a store. Holds the writer lock for its lifetime.
@@ -169,16 +175,21 @@ impl StoreWriter {
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let temp = dir.join(format!(".{}.parquet.tmp", unique_name(date)));
         let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
-        let writer = ArrowWriter::try_new(file, schema::span_schema(), Some(writer_properties()))
-            .map_err(|e| StoreError::Write {
-                path: temp.clone(),
-                message: e.to_string(),
-            });
+        let writer = ArrowWriter::try_new(
+            Summed::new(file),
+            schema::span_schema(),
+            Some(writer_properties()),
+        )
+        .map_err(|e| StoreError::Write {
+            path: temp.clone(),
+            message: e.to_string(),
+        });
         let writer = removing_on_error(&temp, writer)?;
         Ok(OpenFile {
             temp,
             writer,
             rows: 0,
+            spans: true,
         })
     }
 
@@ -189,14 +200,23 @@ impl StoreWriter {
     }
 
     fn close(open: OpenFile) -> Result<Sealed, StoreError> {
-        let OpenFile { temp, writer, rows } = open;
+        let OpenFile {
+            temp,
+            writer,
+            rows,
+            spans,
+        } = open;
         let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
             path: temp.clone(),
             message: e.to_string(),
         };
-        let file = writer.into_inner().map_err(|e| write_error(&e))?;
-        file.sync_all().map_err(|e| StoreError::io(&temp, e))?;
-        drop(file);
+        let summed = writer.into_inner().map_err(|e| write_error(&e))?;
+        summed
+            .inner
+            .sync_all()
+            .map_err(|e| StoreError::io(&temp, e))?;
+        let record = summed.record(rows as u64);
+        drop(summed);
         let name = temp
             .file_name()
             .and_then(|n| n.to_str())
@@ -214,10 +234,12 @@ impl StoreWriter {
             target: dir.join(name),
             temp,
             rows,
+            spans,
+            record,
         })
     }
 
-    /// Renames every sealed file into place, all or none.
+    /// Renames every sealed file into place, all or none, then records them.
     fn publish(&mut self) -> Result<(), StoreError> {
         let sealed = std::mem::take(&mut self.sealed);
         for (i, file) in sealed.iter().enumerate() {
@@ -237,8 +259,14 @@ impl StoreWriter {
             sync_dir(dir)?;
         }
         for file in &sealed {
-            if file.rows > 0 {
-                // Span files: the trace-facts file has no span rows.
+            // Recorded only once the file is durable: a record never vouches for a
+            // file that is not there. The files are stored by now, so a record that
+            // cannot be written leaves a file without one (as older stores have),
+            // not a failed commit.
+            if let Err(e) = manifest::write(self.store.root(), &file.target, file.record) {
+                tracing::warn!("{e}; `pipescope check` will report the file as unrecorded");
+            }
+            if file.spans {
                 self.stats.stored += file.rows as u64;
                 self.pending_rows -= file.rows as u64;
             }
@@ -275,7 +303,7 @@ impl StoreWriter {
         let batch = schema::facts_to_record_batch(&rows).map_err(|e| write_error(&e))?;
         let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
         let written = ArrowWriter::try_new(
-            file,
+            Summed::new(file),
             schema::trace_facts_schema(),
             Some(writer_properties()),
         )
@@ -285,7 +313,8 @@ impl StoreWriter {
         let open = OpenFile {
             temp: temp.clone(),
             writer,
-            rows: 0,
+            rows: rows.len(),
+            spans: false,
         };
         let sealed = self.seal(open)?;
         self.sealed.insert(0, sealed);
@@ -344,6 +373,45 @@ fn removing_on_error<T>(temp: &Path, result: Result<T, StoreError>) -> Result<T,
         let _ = fs::remove_file(temp);
     }
     result
+}
+
+/// A file being written, with the CRC-32 and length of what went through it: the
+/// writer's record of the file costs no second read (see `manifest`).
+struct Summed<W> {
+    inner: W,
+    crc: crc32fast::Hasher,
+    bytes: u64,
+}
+
+impl<W> Summed<W> {
+    fn new(inner: W) -> Summed<W> {
+        Summed {
+            inner,
+            crc: crc32fast::Hasher::new(),
+            bytes: 0,
+        }
+    }
+
+    fn record(&self, rows: u64) -> manifest::FileRecord {
+        manifest::FileRecord {
+            rows,
+            bytes: self.bytes,
+            crc32: Some(self.crc.clone().finalize()),
+        }
+    }
+}
+
+impl<W: Write> Write for Summed<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn writer_properties() -> WriterProperties {
@@ -480,6 +548,40 @@ mod tests {
             .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn every_finished_file_is_recorded_with_its_rows_size_and_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(3);
+        let spans: Vec<Span> = (0..7).map(|i| span(0, i)).collect();
+        writer.write(&spans).unwrap();
+        writer.set_trace_facts(
+            &spans[0].trace_id,
+            &TraceFacts {
+                branch: Some("main".into()),
+                ..TraceFacts::default()
+            },
+        );
+        writer.finish().unwrap();
+        let mut files = store.parquet_files().unwrap();
+        files.extend(store.facts_files().unwrap());
+        let mut rows = Vec::new();
+        for file in &files {
+            let record = manifest::read(store.root(), file)
+                .unwrap()
+                .expect("recorded");
+            let bytes = fs::read(file).unwrap();
+            assert_eq!(record.bytes, bytes.len() as u64);
+            assert_eq!(record.crc32, Some(crc32fast::hash(&bytes)));
+            rows.push(record.rows);
+        }
+        assert_eq!(
+            rows,
+            vec![3, 3, 1, 1],
+            "three span files, then the facts file"
+        );
     }
 
     fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
