@@ -27,7 +27,6 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use fake_backends::{Fake, Kind};
 use pipescope::model::Span;
-use pipescope::source::{self, VecSink};
 use pipescope::store::Store;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -210,27 +209,6 @@ fn ingest_killed_at_random_points_loses_and_duplicates_nothing() {
     eprintln!("{kills} kills, {completions} completed re-runs, clean run {clean:?}");
 }
 
-/// The synthetic history as whole traces, deduplicated (what the fake backend serves).
-fn synth_traces(dir: &Path) -> Vec<Vec<Span>> {
-    common::synth_test_data(dir, 4);
-    let paths = vec![dir.join("traces").display().to_string()];
-    let mut sink = VecSink::default();
-    for input in source::expand_inputs(&paths).expect("inputs") {
-        let mut opened = input.open().expect("open");
-        let prefix = opened.reader.fill_buf().expect("read");
-        let format = source::detect(prefix).expect("format");
-        source::decode(format, &mut opened.reader, &opened.name, &mut sink).expect("decode");
-    }
-    let mut seen = BTreeSet::new();
-    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
-    for span in sink.spans {
-        if seen.insert((span.trace_id.clone(), span.span_id.clone())) {
-            traces.entry(span.trace_id.clone()).or_default().push(span);
-        }
-    }
-    traces.into_values().collect()
-}
-
 /// The pull checkpoints' covered ranges, minus the traces they leave pending.
 fn checkpoint_claims(data: &Path) -> Vec<(i64, i64, BTreeSet<String>)> {
     let Ok(entries) = std::fs::read_dir(data.join("pull-checkpoints")) else {
@@ -262,7 +240,8 @@ fn checkpoint_claims(data: &Path) -> Vec<(i64, i64, BTreeSet<String>)> {
 #[test]
 fn pull_killed_at_random_points_keeps_what_its_checkpoint_claims() {
     let dir = tempfile::tempdir().unwrap();
-    let traces = synth_traces(dir.path());
+    common::synth_test_data(dir.path(), 4);
+    let traces = fake_backends::traces_in(&dir.path().join("traces"));
     let fake = Fake::start(Kind::Tempo { v2: true }, traces.clone());
     let all_keys: BTreeSet<Key> = traces
         .iter()

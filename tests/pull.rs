@@ -10,42 +10,25 @@
 mod common;
 mod fake_backends;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use common::Env;
 use fake_backends::{Fake, Fault, Kind};
 use pipescope::model::Span;
-use pipescope::source::{self, VecSink};
 use serde_json::Value;
+
+/// The synthetic test history, written under `dir`, as the fake backends serve it.
+fn synth_traces(dir: &std::path::Path) -> Vec<Vec<Span>> {
+    common::synth_test_data(dir, 0);
+    fake_backends::traces_in(&dir.join("traces"))
+}
 
 const START: &str = "2025-06-01";
 const END: &str = "2025-07-05";
 /// 2025-06-01T00:00:00Z, the start of the generated month, in ns.
 const JUNE_NS: i64 = 1_748_736_000_000_000_000;
 const JUNE_END: &str = "2025-07-01";
-
-/// The synthetic history as whole traces (deduplicated), plus its directory.
-fn synth_traces(dir: &std::path::Path) -> Vec<Vec<Span>> {
-    common::synth_test_data(dir, 0);
-    let paths = vec![dir.join("traces").display().to_string()];
-    let mut sink = VecSink::default();
-    for input in source::expand_inputs(&paths).expect("inputs") {
-        let mut opened = input.open().expect("open");
-        let prefix = opened.reader.fill_buf().expect("read");
-        let format = source::detect(prefix).expect("format");
-        source::decode(format, &mut opened.reader, &opened.name, &mut sink).expect("decode");
-    }
-    assert!(sink.problems.is_empty(), "{:?}", sink.problems);
-    let mut seen = HashSet::new();
-    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
-    for span in sink.spans {
-        if seen.insert((span.trace_id.clone(), span.span_id.clone())) {
-            traces.entry(span.trace_id.clone()).or_default().push(span);
-        }
-    }
-    traces.into_values().collect()
-}
 
 /// Fast retries and a short timeout so that faults cost milliseconds.
 fn pull_args<'a>(backend: &'a str, url: &'a str, extra: &[&'a str]) -> Vec<&'a str> {

@@ -565,3 +565,26 @@ pub fn month_of_traces(start_ns: i64, count: usize, services: usize) -> Vec<Vec<
         })
         .collect()
 }
+
+/// The trace files under `dir` as whole traces, each span once: what a fake backend
+/// serves.
+pub fn traces_in(dir: &std::path::Path) -> Vec<Vec<Span>> {
+    use pipescope::source::{self, VecSink};
+    let paths = vec![dir.display().to_string()];
+    let mut sink = VecSink::default();
+    for input in source::expand_inputs(&paths).expect("inputs") {
+        let mut opened = input.open().expect("open");
+        let prefix = opened.reader.fill_buf().expect("read");
+        let format = source::detect(prefix).expect("format");
+        source::decode(format, &mut opened.reader, &opened.name, &mut sink).expect("decode");
+    }
+    assert!(sink.problems.is_empty(), "{:?}", sink.problems);
+    let mut seen = std::collections::HashSet::new();
+    let mut traces: BTreeMap<String, Vec<Span>> = BTreeMap::new();
+    for span in sink.spans {
+        if seen.insert((span.trace_id.clone(), span.span_id.clone())) {
+            traces.entry(span.trace_id.clone()).or_default().push(span);
+        }
+    }
+    traces.into_values().collect()
+}

@@ -224,19 +224,7 @@ fn kill_9_loses_no_acknowledged_span_and_stores_none_twice() {
     );
     receiver.stop();
 
-    let per_trace: HashMap<String, i64> = sql(
-        &data,
-        "SELECT trace_id, count(*) AS n, count(DISTINCT span_id) AS d FROM spans GROUP BY trace_id",
-    )
-    .into_iter()
-    .map(|r| {
-        assert_eq!(r["n"], r["d"], "duplicates in {r}");
-        (
-            r["trace_id"].as_str().unwrap().to_string(),
-            r["n"].as_i64().unwrap(),
-        )
-    })
-    .collect();
+    let per_trace = spans_per_trace(&data);
     for trace in &acked {
         assert_eq!(
             per_trace.get(&trace_hex(*trace)),
@@ -469,19 +457,7 @@ fn killed_at_random_points_of_compaction_and_replay_loses_nothing_acknowledged()
     receiver.stop();
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() > KILLS, "{} acknowledged", acked.len());
-    let per_trace: HashMap<String, i64> = sql(
-        &data,
-        "SELECT trace_id, count(*) AS n, count(DISTINCT span_id) AS d FROM spans GROUP BY trace_id",
-    )
-    .into_iter()
-    .map(|r| {
-        assert_eq!(r["n"], r["d"], "duplicates in {r}");
-        (
-            r["trace_id"].as_str().unwrap().to_string(),
-            r["n"].as_i64().unwrap(),
-        )
-    })
-    .collect();
+    let per_trace = spans_per_trace(&data);
     for trace in &acked {
         assert_eq!(
             per_trace.get(&trace_hex(*trace)),
@@ -495,4 +471,21 @@ fn killed_at_random_points_of_compaction_and_replay_loses_nothing_acknowledged()
         "{KILLS} kills, {} acknowledged requests, all stored once",
         acked.len()
     );
+}
+
+/// Spans per stored trace; panics when a span is stored twice.
+fn spans_per_trace(data: &std::path::Path) -> HashMap<String, i64> {
+    sql(
+        data,
+        "SELECT trace_id, count(*) AS n, count(DISTINCT span_id) AS d FROM spans GROUP BY trace_id",
+    )
+    .into_iter()
+    .map(|r| {
+        assert_eq!(r["n"], r["d"], "duplicates in {r}");
+        (
+            r["trace_id"].as_str().unwrap().to_string(),
+            r["n"].as_i64().unwrap(),
+        )
+    })
+    .collect()
 }
