@@ -230,7 +230,8 @@ pub fn read_segment(path: &Path) -> Result<(Vec<Record>, Option<String>), WalErr
     Ok(parse_records(&bytes))
 }
 
-fn parse_records(bytes: &[u8]) -> (Vec<Record>, Option<String>) {
+/// Parses a segment's bytes (see [`read_segment`]); public for the fuzz target.
+pub fn parse_records(bytes: &[u8]) -> (Vec<Record>, Option<String>) {
     let mut records = Vec::new();
     let mut at = 0usize;
     while at < bytes.len() {
