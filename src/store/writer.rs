@@ -518,13 +518,7 @@ mod tests {
         let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(2);
         let spans: Vec<Span> = (0..5).map(|i| span(i % 2, i as u64)).collect();
         writer.write(&spans).unwrap();
-        writer.set_trace_facts(
-            &spans[0].trace_id,
-            &TraceFacts {
-                branch: Some("main".into()),
-                ..TraceFacts::default()
-            },
-        );
+        writer.set_trace_facts(&spans[0].trace_id, &on_main());
         // Seal everything, then put a non-empty directory where the last file goes.
         writer.write_facts().unwrap();
         for date in writer.open.keys().cloned().collect::<Vec<_>>() {
@@ -557,13 +551,7 @@ mod tests {
         let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(3);
         let spans: Vec<Span> = (0..7).map(|i| span(0, i)).collect();
         writer.write(&spans).unwrap();
-        writer.set_trace_facts(
-            &spans[0].trace_id,
-            &TraceFacts {
-                branch: Some("main".into()),
-                ..TraceFacts::default()
-            },
-        );
+        writer.set_trace_facts(&spans[0].trace_id, &on_main());
         writer.finish().unwrap();
         let mut files = store.parquet_files().unwrap();
         files.extend(store.facts_files().unwrap());
@@ -582,6 +570,14 @@ mod tests {
             vec![3, 3, 1, 1],
             "three span files, then the facts file"
         );
+    }
+
+    /// Facts that make the writer write a trace-facts file.
+    fn on_main() -> TraceFacts {
+        TraceFacts {
+            branch: Some("main".into()),
+            ..TraceFacts::default()
+        }
     }
 
     fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
