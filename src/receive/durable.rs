@@ -33,7 +33,8 @@ use crate::ingest::{Batcher, IngestOptions};
 use crate::source::BodyKind;
 use crate::store::{Store, WriteStats};
 
-/// Longest wait between two attempts of a failing compaction.
+/// First and longest wait between two attempts of a failing compaction.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
 const MAX_RETRY: Duration = Duration::from_secs(30);
 
 /// Tuning of the durable path.
@@ -287,7 +288,7 @@ fn compact_loop(
     // What the writers dropped after a failure had stored (the counters add up).
     let mut earlier = WriteStats::default();
     let mut waiting: Vec<PathBuf> = Vec::new();
-    let mut retry = Duration::from_millis(250);
+    let mut retry = FIRST_RETRY;
     let mut closing = false;
     loop {
         if waiting.is_empty() {
@@ -307,7 +308,7 @@ fn compact_loop(
                 Ok(()) => {
                     batcher = Some(current);
                     waiting.clear();
-                    retry = Duration::from_millis(250);
+                    retry = FIRST_RETRY;
                     continue;
                 }
                 Err(e) => {
