@@ -101,10 +101,10 @@ fn read_all(file: &Path) -> Vec<datafusion::arrow::record_batch::RecordBatch> {
         .collect()
 }
 
-/// Temporary files left in the store (a killed writer's; the next writer removes them).
-fn leftovers(data: &Path) -> Vec<PathBuf> {
+/// Every file under `dir`, at any depth (none when it does not exist).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut dirs = vec![data.to_path_buf()];
+    let mut dirs = vec![dir.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
@@ -113,12 +113,20 @@ fn leftovers(data: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "tmp") {
+            } else {
                 out.push(path);
             }
         }
     }
     out
+}
+
+/// Temporary files left in the store (a killed writer's; the next writer removes them).
+fn leftovers(data: &Path) -> Vec<PathBuf> {
+    files_under(data)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+        .collect()
 }
 
 /// Starts the binary on `data`; stdout and stderr go to files beside it.
@@ -329,27 +337,19 @@ fn pull_killed_at_random_points_keeps_what_its_checkpoint_claims() {
 
 /// Every file of the store with its bytes (the lock file aside).
 fn snapshot(data: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut dirs = vec![data.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.file_name().is_some_and(|n| n != ".writer.lock") {
-                out.insert(path.clone(), std::fs::read(&path).expect("read"));
-            }
-        }
-    }
-    out
+    files_under(data)
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n != ".writer.lock"))
+        .map(|p| {
+            let bytes = std::fs::read(&p).expect("read");
+            (p, bytes)
+        })
+        .collect()
 }
 
 #[test]
 fn ingest_on_a_full_disk_fails_clearly_and_leaves_the_store_as_it_was() {
-    let Some(prlimit) = common::require(
-        "prlimit (util-linux)",
-        which("prlimit").ok_or_else(|| "not on PATH".to_string()),
-    ) else {
+    let Some(prlimit) = common::require("prlimit (util-linux)", common::on_path("prlimit")) else {
         return;
     };
     let env = Env::new();
@@ -400,12 +400,4 @@ fn ingest_on_a_full_disk_fails_clearly_and_leaves_the_store_as_it_was() {
     let (code, stderr) = whole.ingest(&[&traces]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stored_keys(&env.data()), stored_keys(&whole.data()));
-}
-
-fn which(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join(tool))
-        .find(|path| path.is_file())
 }

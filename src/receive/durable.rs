@@ -312,7 +312,7 @@ fn compact_loop(
                     continue;
                 }
                 Err(e) => {
-                    earlier = add(earlier, current.summary().write);
+                    earlier = earlier + current.summary().write;
                     e
                 }
             },
@@ -333,14 +333,6 @@ fn compact_loop(
             }
         }
         retry = (retry * 2).min(MAX_RETRY);
-    }
-}
-
-fn add(a: WriteStats, b: WriteStats) -> WriteStats {
-    WriteStats {
-        stored: a.stored + b.stored,
-        duplicates: a.duplicates + b.duplicates,
-        files: a.files + b.files,
     }
 }
 
@@ -369,7 +361,7 @@ fn compact(
         }
     }
     let summary = batcher.commit()?;
-    let (write, skipped) = (add(earlier, summary.write), summary.skipped);
+    let (write, skipped) = (earlier + summary.write, summary.skipped);
     wal.remove(paths)?;
     stats.compacted(write, bytes, skipped);
     Ok(())

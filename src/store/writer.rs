@@ -45,6 +45,19 @@ pub struct WriteStats {
     pub files: u64,
 }
 
+/// The sum of two writers' work (the receiver replaces a writer that failed).
+impl std::ops::Add for WriteStats {
+    type Output = WriteStats;
+
+    fn add(self, other: WriteStats) -> WriteStats {
+        WriteStats {
+            stored: self.stored + other.stored,
+            duplicates: self.duplicates + other.duplicates,
+            files: self.files + other.files,
+        }
+    }
+}
+
 struct OpenFile {
     temp: PathBuf,
     writer: ArrowWriter<Summed<File>>,

@@ -37,6 +37,16 @@ pub fn require<T>(what: &str, found: Result<T, String>) -> Option<T> {
     }
 }
 
+/// The first `tool` on PATH, for [`require`].
+pub fn on_path(tool: &str) -> Result<PathBuf, String> {
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .map(|dir| dir.join(tool))
+        .find(|path| path.is_file())
+        .ok_or_else(|| format!("{tool} is not on PATH"))
+}
+
 /// A temporary store plus the binary pointed at it.
 pub struct Env {
     pub dir: tempfile::TempDir,

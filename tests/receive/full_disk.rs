@@ -5,22 +5,12 @@
 //! keeps its segments and retries, and once there is room every acknowledged span is
 //! stored, once, and none of the refused ones.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::require;
+use crate::common::{on_path, require};
 use crate::harness::{Receiver, post_proto, request, sql, trace_hex};
-
-fn prlimit() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .map(|dir| dir.join("prlimit"))
-        .find(|path| path.is_file())
-        .ok_or_else(|| "not on PATH".to_string());
-    require("prlimit (util-linux)", found)
-}
 
 fn set_file_size_limit(prlimit: &Path, pid: u32, limit: &str) {
     let out = Command::new(prlimit)
@@ -36,7 +26,7 @@ fn set_file_size_limit(prlimit: &Path, pid: u32, limit: &str) {
 
 #[test]
 fn a_full_disk_refuses_requests_and_loses_nothing_once_there_is_room() {
-    let Some(prlimit) = prlimit() else {
+    let Some(prlimit) = require("prlimit (util-linux)", on_path("prlimit")) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
