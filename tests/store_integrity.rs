@@ -224,7 +224,7 @@ fn the_undamaged_store_is_clean_and_answers_everything() {
     let (_, json_out, _) = env.run(&["check", "--format", "json"]);
     let doc: Value = serde_json::from_str(&json_out).expect("json");
     assert_eq!(doc["clean"], true);
-    assert_eq!(doc["format_version"], 2);
+    assert_eq!(doc["format_version"], 3);
     assert_eq!(doc["decoded"], true);
     assert_eq!(doc["unrecorded"], json!([]));
     // Three span files and one trace-facts file, all recorded by the writer.
@@ -451,14 +451,14 @@ fn a_store_of_a_newer_format_is_refused_by_every_command() {
     let env = store();
     assert_eq!(
         std::fs::read_to_string(env.data().join("FORMAT")).expect("FORMAT"),
-        "2\n",
+        "3\n",
         "a new store records its format"
     );
-    std::fs::write(env.data().join("FORMAT"), "3\n").expect("write");
+    std::fs::write(env.data().join("FORMAT"), "4\n").expect("write");
     let input = env.write("more.jsonl", &run_line(999, 0));
     // Said as the error, or (ingest) as its cause.
     let message = format!(
-        "store at {} has format version 3; this pipescope reads up to 2; upgrade pipescope\n",
+        "store at {} has format version 4; this pipescope reads up to 3; upgrade pipescope\n",
         env.data().display()
     );
     let commands: Vec<Vec<String>> = [
@@ -485,11 +485,11 @@ fn a_store_of_a_newer_format_is_refused_by_every_command() {
     }
     let (code, _, stderr) = env.run(&["gate", "--current-run", "x"]);
     assert_ne!(code, 0, "{stderr}");
-    assert!(stderr.contains("has format version 3"), "{stderr}");
+    assert!(stderr.contains("has format version 4"), "{stderr}");
     // Nothing was written to the store it refused.
     assert_eq!(
         std::fs::read_to_string(env.data().join("FORMAT")).expect("FORMAT"),
-        "3\n"
+        "4\n"
     );
 }
 
@@ -520,17 +520,17 @@ fn a_store_from_before_format_versions_is_read_and_migrated_by_the_next_writer()
     assert_eq!(code, 2, "{text}");
     std::fs::write(&file, &bytes).expect("restore");
 
-    // The next writer migrates it: FORMAT 2, and its own file is recorded.
+    // The next writer migrates it: FORMAT 3, and its own file is recorded.
     let input = env.write("more.jsonl", &run_line(999, 5));
     let (code, stderr) = env.ingest(&[&input]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         std::fs::read_to_string(env.data().join("FORMAT")).expect("FORMAT"),
-        "2\n"
+        "3\n"
     );
     let (_, json_out, _) = env.run(&["check", "--format", "json"]);
     let doc: Value = serde_json::from_str(&json_out).expect("json");
-    assert_eq!(doc["format_version"], 2);
+    assert_eq!(doc["format_version"], 3);
     assert_eq!(doc["files"], 6, "{doc:#}");
     assert_eq!(
         doc["unrecorded"].as_array().map(Vec::len),

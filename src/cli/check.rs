@@ -8,7 +8,7 @@
 //! `--format json` is a wire format (`schema_version` 1):
 //!
 //! ```text
-//! {"schema_version": 1, "store": PATH, "format_version": 2, "decoded": BOOL,
+//! {"schema_version": 1, "store": PATH, "format_version": 3, "decoded": BOOL,
 //!  "files": N, "rows": N, "clean": BOOL,
 //!  "damaged": [{"path": PATH, "problem": "footer|schema|row_count|size|data|checksum|missing",
 //!               "message": TEXT, "days": ["YYYY-MM-DD"], "traces": [ID] | null,
@@ -53,6 +53,8 @@ const TRACES_SHOWN: usize = 10;
 
 pub fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
     let store = Store::open_existing(data)?;
+    // No compaction deletes a file while it is being checked.
+    let _readers = store.lock_for_reading()?;
     // Repair holds the lock from the check to the last move: no writer can add or
     // compact a file in between.
     let lock = args.repair.then(|| store.lock_for_writing()).transpose()?;

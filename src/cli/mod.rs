@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod bottlenecks;
 pub mod check;
+pub mod compact;
 pub mod compare;
 pub mod delivery;
 pub mod demo;
@@ -102,6 +103,8 @@ pub enum Command {
     Dora(dora::Args),
     /// Verify every file of the store; --repair moves damaged ones into <DATA>/quarantine/.
     Check(check::Args),
+    /// Merge the store's small files into large ones, atomically (run it nightly).
+    Compact(compact::Args),
 }
 
 /// Runs the parsed command line. An answer given without the damaged store files it
@@ -139,5 +142,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Delivery(args) => runtime.block_on(delivery::run(args, &data)),
         Command::Dora(args) => runtime.block_on(dora::run(args, &data)),
         Command::Check(args) => check::run(args, &data),
+        Command::Compact(args) => compact::run(args, &data),
     }
 }

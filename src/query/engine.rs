@@ -36,7 +36,8 @@ use super::QueryError;
 use super::named::{NamedQuery, VIEWS_SQL};
 use super::visible::VisibleFiles;
 use crate::store::integrity::reading;
-use crate::store::{Store, layout::partition_date, schema};
+use crate::store::layout::{ReaderLock, partition_date};
+use crate::store::{Store, schema};
 
 /// Filters every analysis accepts (`--since`, `--until`, `--branch`, `--pipeline`).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -76,6 +77,8 @@ pub struct Engine {
 
 struct Reading {
     store: Store,
+    /// Held while the engine lives: no compaction deletes a file it may read.
+    _readers: ReaderLock,
     files: Arc<VisibleFiles>,
     /// Each store file by the location DataFusion reads it at.
     paths: HashMap<ObjectPath, PathBuf>,
@@ -275,13 +278,17 @@ impl Engine {
 impl Reading {
     /// Footer-checks the store's files; the damaged ones are reported and hidden.
     fn open(store: &Store) -> Result<Reading, QueryError> {
-        let files = Arc::new(VisibleFiles::new(Arc::new(LocalFileSystem::new())));
+        // Taken before listing: the files listed stay until the lock is released.
+        let readers = store.lock_for_reading()?;
         let mut paths = HashMap::new();
         for (path, _) in reading::store_files(store)? {
             paths.insert(object_path(&path)?, path);
         }
+        let opened = paths.keys().cloned().collect();
+        let files = Arc::new(VisibleFiles::new(Arc::new(LocalFileSystem::new()), opened));
         let reading = Reading {
             store: store.clone(),
+            _readers: readers,
             files,
             paths,
             left_out: reading::damaged_files(store)?,

@@ -1,5 +1,11 @@
-//! The local file system as the engine's queries see it: the store's files minus the
-//! damaged ones, and a note of which files a query read.
+//! The local file system as the engine's queries see it: the store's files as they
+//! were when the engine opened, minus the damaged ones, and a note of which files a
+//! query read.
+//!
+//! As they were at the opening: a compaction that finishes while the engine lives
+//! adds a file holding spans the engine already reads from the files it replaced (it
+//! cannot delete those while the engine holds the reader lock). Every query of one
+//! engine — a report runs dozens — thus sees one consistent store.
 //!
 //! Leaving a file out here, below DataFusion, rather than handing the listing table a
 //! list of files, keeps everything the listing table does with a directory (the
@@ -25,14 +31,18 @@ use futures::stream::{BoxStream, StreamExt};
 #[derive(Debug)]
 pub struct VisibleFiles {
     inner: Arc<dyn ObjectStore>,
+    /// The files listings may show: the store's when the engine opened.
+    opened: HashSet<Path>,
     hidden: Mutex<HashSet<Path>>,
     read: Mutex<BTreeSet<Path>>,
 }
 
 impl VisibleFiles {
-    pub fn new(inner: Arc<dyn ObjectStore>) -> VisibleFiles {
+    /// Listings show only `opened` (minus what is hidden later).
+    pub fn new(inner: Arc<dyn ObjectStore>, opened: HashSet<Path>) -> VisibleFiles {
         VisibleFiles {
             inner,
+            opened,
             hidden: Mutex::default(),
             read: Mutex::default(),
         }
@@ -58,7 +68,8 @@ impl VisibleFiles {
 
     fn visible(&self) -> impl Fn(&ObjectMeta) -> bool + Send + 'static {
         let hidden = lock(&self.hidden).clone();
-        move |meta| !hidden.contains(&meta.location)
+        let opened = self.opened.clone();
+        move |meta| opened.contains(&meta.location) && !hidden.contains(&meta.location)
     }
 }
 

@@ -4,11 +4,12 @@
 //! |---------|--------------|
 //! | 1 | the layout of [`super::layout`]; stores from before `FORMAT` existed (no file = 1) |
 //! | 2 | `FORMAT` itself and the writer's row-count records under `manifest/` ([`super::manifest`]) |
+//! | 3 | compaction journals under `compaction/` ([`super::journal`]): a reader that ignores them can see a compacted span twice |
 //!
 //! A store newer than this pipescope knows is refused by every command rather than
 //! misread. An older one is read as it is; the first writer to take its lock migrates
-//! it, atomically (version 2 rewrites nothing: files written before simply have no
-//! recorded row count).
+//! it, atomically (versions 2 and 3 rewrite nothing: files written before simply have
+//! no recorded row count, and a store without journals has nothing pending).
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -18,7 +19,7 @@ use super::StoreError;
 use super::layout::sync_dir;
 
 /// The format this pipescope writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Name of the version file in the store's root.
 pub const FORMAT_FILE: &str = "FORMAT";
@@ -78,12 +79,12 @@ mod tests {
         assert_eq!(read(dir.path()).unwrap(), 1);
         write_current(dir.path()).unwrap();
         assert_eq!(ensure_readable(dir.path()).unwrap(), FORMAT_VERSION);
-        fs::write(dir.path().join(FORMAT_FILE), "3\n").unwrap();
+        fs::write(dir.path().join(FORMAT_FILE), "4\n").unwrap();
         let error = ensure_readable(dir.path()).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!(
-                "store at {} has format version 3; this pipescope reads up to {FORMAT_VERSION}; upgrade pipescope",
+                "store at {} has format version 4; this pipescope reads up to {FORMAT_VERSION}; upgrade pipescope",
                 dir.path().display()
             )
         );

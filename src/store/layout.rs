@@ -5,6 +5,8 @@
 //! <data>/spans/date=YYYY-MM-DD/.<unique>.parquet.tmp   being written; renamed when complete
 //! <data>/traces/<unique>.parquet                  trace-level facts (branch, commit, …) per trace
 //! <data>/.writer.lock                              held by the one process writing
+//! <data>/.readers.lock                             held (shared) by every process reading
+//! <data>/compaction/<file>.json                    a compaction's journal (see `journal`)
 //! <data>/FORMAT                                    the store's format version (see `format`)
 //! <data>/manifest/<relative path>.json             the writer's row count of each file (see `manifest`)
 //! <data>/quarantine/<relative path>                damaged files set aside by `check --repair`
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::{StoreError, format, manifest};
+use super::{StoreError, format, journal, manifest};
 
 /// A store directory.
 #[derive(Debug, Clone)]
@@ -67,12 +69,13 @@ impl Store {
         self.root.join("traces")
     }
 
-    /// Every finished trace-facts file, sorted.
+    /// Every finished trace-facts file, sorted, minus those a compaction replaced.
     pub fn facts_files(&self) -> Result<Vec<PathBuf>, StoreError> {
-        Ok(read_dir_sorted(&self.facts_dir())?
+        let files = read_dir_sorted(&self.facts_dir())?
             .into_iter()
             .filter(|f| is_finished_parquet(f))
-            .collect())
+            .collect();
+        self.current(files)
     }
 
     /// The partition directory for spans starting on the day of `start_ns`.
@@ -81,21 +84,94 @@ impl Store {
             .join(format!("date={}", partition_date(start_ns)))
     }
 
-    /// Every finished Parquet file in the store, sorted.
+    /// Every finished span file in the store, sorted, minus those a compaction
+    /// replaced (see `journal`).
     pub fn parquet_files(&self) -> Result<Vec<PathBuf>, StoreError> {
         let mut files = Vec::new();
-        let spans = self.spans_dir();
-        for partition in read_dir_sorted(&spans)? {
-            if !partition.is_dir() {
-                continue;
-            }
-            for file in read_dir_sorted(&partition)? {
-                if is_finished_parquet(&file) {
-                    files.push(file);
-                }
+        for partition in self.partitions()? {
+            files.extend(finished_files(&partition)?);
+        }
+        self.current(files)
+    }
+
+    /// The partition directories (`spans/date=…`), sorted.
+    pub fn partitions(&self) -> Result<Vec<PathBuf>, StoreError> {
+        Ok(read_dir_sorted(&self.spans_dir())?
+            .into_iter()
+            .filter(|p| p.is_dir())
+            .collect())
+    }
+
+    /// The finished span files of one partition directory, as [`Store::parquet_files`].
+    pub fn partition_files(&self, partition: &Path) -> Result<Vec<PathBuf>, StoreError> {
+        self.current(finished_files(partition)?)
+    }
+
+    /// `files` without the inputs of pending compactions whose output is among them.
+    fn current(&self, files: Vec<PathBuf>) -> Result<Vec<PathBuf>, StoreError> {
+        let superseded = journal::superseded(&self.root, &files)?;
+        Ok(files
+            .into_iter()
+            .filter(|f| !superseded.contains(f))
+            .collect())
+    }
+
+    /// Takes the reader lock, shared: held by every process reading the store, so
+    /// that a compaction deletes the files it replaced only once no query can still
+    /// be reading them. A store this process cannot write to (read-only media, no
+    /// permission) cannot be compacted either: it is read without the lock.
+    pub fn lock_for_reading(&self) -> Result<ReaderLock, StoreError> {
+        let path = self.root.join(READERS_LOCK);
+        let file = match OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+        {
+            Ok(file) => file,
+            Err(e) if read_only(&e) => return Ok(ReaderLock { _file: None }),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        file.lock_shared().map_err(|e| StoreError::io(&path, e))?;
+        Ok(ReaderLock { _file: Some(file) })
+    }
+
+    /// The reader lock taken exclusively, if no process is reading the store now.
+    fn no_readers(&self) -> Result<Option<File>, StoreError> {
+        let path = self.root.join(READERS_LOCK);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(fs::TryLockError::WouldBlock) => Ok(None),
+            Err(fs::TryLockError::Error(e)) => Err(StoreError::io(&path, e)),
+        }
+    }
+
+    /// Deletes the files pending compactions replaced, when no process is reading the
+    /// store; a journal whose output never became visible is dropped. Returns how many
+    /// replacements still wait for readers to finish. `_lock` is the writer lock.
+    pub fn finish_compactions(&self, _lock: &WriterLock) -> Result<usize, StoreError> {
+        let pending = journal::pending(&self.root)?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let readers_gone = self.no_readers()?;
+        let mut waiting = 0;
+        for replacement in &pending {
+            if !replacement.output(&self.root).exists() {
+                journal::abandon(replacement)?;
+            } else if readers_gone.is_some() {
+                journal::finish(&self.root, replacement)?;
+            } else {
+                waiting += 1;
             }
         }
-        Ok(files)
+        Ok(waiting)
     }
 
     /// Takes the exclusive writer lock, waiting for another writer to finish.
@@ -121,11 +197,13 @@ impl Store {
             }
             Err(fs::TryLockError::Error(e)) => return Err(StoreError::io(&path, e)),
         }
-        self.remove_stale_temp_files()?;
         if format::ensure_readable(&self.root)? < format::FORMAT_VERSION {
             format::write_current(&self.root)?;
         }
-        Ok(WriterLock { _file: file })
+        self.remove_stale_temp_files()?;
+        let lock = WriterLock { _file: file };
+        self.finish_compactions(&lock)?;
+        Ok(lock)
     }
 
     fn remove_stale_temp_files(&self) -> Result<(), StoreError> {
@@ -134,7 +212,11 @@ impl Store {
         if format_temp.exists() {
             fs::remove_file(&format_temp).map_err(|e| StoreError::io(&format_temp, e))?;
         }
-        let mut dirs = vec![self.facts_dir(), manifest.join("traces")];
+        let mut dirs = vec![
+            self.facts_dir(),
+            manifest.join("traces"),
+            self.root.join(journal::JOURNAL_DIR),
+        ];
         for parent in [self.spans_dir(), manifest.join("spans")] {
             dirs.extend(read_dir_sorted(&parent)?.into_iter().filter(|p| p.is_dir()));
         }
@@ -157,6 +239,28 @@ impl Store {
 #[derive(Debug)]
 pub struct WriterLock {
     _file: File,
+}
+
+/// Held while reading (see [`Store::lock_for_reading`]); dropping it releases it.
+#[derive(Debug)]
+pub struct ReaderLock {
+    _file: Option<File>,
+}
+
+const READERS_LOCK: &str = ".readers.lock";
+
+fn read_only(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+    )
+}
+
+fn finished_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    Ok(read_dir_sorted(dir)?
+        .into_iter()
+        .filter(|f| is_finished_parquet(f))
+        .collect())
 }
 
 /// `YYYY-MM-DD` (UTC) of a nanosecond timestamp; out-of-range times go to 1970-01-01.

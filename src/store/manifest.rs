@@ -71,6 +71,27 @@ pub fn write(root: &Path, file: &Path, record: FileRecord) -> Result<(), StoreEr
     sync_dir(&dir)
 }
 
+/// Records `file` once it is stored: a record that cannot be written leaves a file
+/// without one (as older stores have), reported by `pipescope check`, not a failure of
+/// the write that stored it.
+pub fn write_or_warn(root: &Path, file: &Path, record: FileRecord) {
+    if let Err(e) = write(root, file, record) {
+        tracing::warn!("{e}; `pipescope check` will report the file as unrecorded");
+    }
+}
+
+/// Removes the record of `file` (a file compaction replaced); none is no error.
+pub fn remove(root: &Path, file: &Path) -> Result<(), StoreError> {
+    let Some(path) = record_path(root, file) else {
+        return Ok(());
+    };
+    match fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(StoreError::io(&path, e)),
+    }
+}
+
 /// The record of `file`: `None` when the writer left none (an older pipescope, or a
 /// crash between the rename and the record); a record that does not parse is an error.
 pub fn read(root: &Path, file: &Path) -> Result<Option<FileRecord>, StoreError> {

@@ -2,11 +2,14 @@
 //! atomically and deduplicated by `(trace_id, span_id)`. Plain Parquet with standard
 //! types, so DuckDB, polars or Spark read it as it is.
 
+pub mod compact;
 pub mod dedupe;
 pub mod format;
 pub mod integrity;
+pub mod journal;
 pub mod layout;
 pub mod manifest;
+pub mod part;
 pub mod schema;
 pub mod writer;
 

@@ -16,23 +16,14 @@
 //! span arrived last) thereby completes the spans stored earlier, at query time.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
+use std::fs;
+use std::path::Path;
 
 use super::dedupe::{KnownSpans, SpanKey};
 use super::layout::{Store, WriterLock, partition_date, sync_dir};
+use super::part::{PartFile, SealedPart, unique_name};
 use super::{StoreError, manifest, schema};
 use crate::model::{Span, TraceFacts};
-
-/// Rows per Parquet row group: large enough for good scans, small enough that an open
-/// writer's buffer stays at tens of MB.
-const ROW_GROUP_ROWS: usize = 64 * 1024;
 
 /// What a writer did, for the ingest summary.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -58,22 +49,11 @@ impl std::ops::Add for WriteStats {
     }
 }
 
-struct OpenFile {
-    temp: PathBuf,
-    writer: ArrowWriter<Summed<File>>,
-    rows: usize,
-    /// Whether its rows are spans (counted in [`WriteStats`]) or trace facts.
-    spans: bool,
-}
-
-/// A closed, fsynced temporary file that the next commit makes visible.
+/// A sealed file waiting for the commit.
 struct Sealed {
-    temp: PathBuf,
-    target: PathBuf,
-    rows: usize,
+    part: SealedPart,
     /// A span file (else the trace-facts file, whose rows are not spans).
     spans: bool,
-    record: manifest::FileRecord,
 }
 
 /// Appends spans to a store. Holds the writer lock for its lifetime.
@@ -81,7 +61,7 @@ pub struct StoreWriter {
     store: Store,
     _lock: WriterLock,
     known: KnownSpans,
-    open: HashMap<String, OpenFile>,
+    open: HashMap<String, PartFile>,
     /// In commit order: the trace-facts file first (see the module comment).
     sealed: Vec<Sealed>,
     /// Traces with spans written since the last commit.
@@ -152,122 +132,55 @@ impl StoreWriter {
 
     /// Rows the open file of `date` can still take before it is finished.
     fn room_in(&self, date: &str) -> usize {
-        let used = self.open.get(date).map_or(0, |f| f.rows);
+        let used = self.open.get(date).map_or(0, PartFile::rows);
         self.max_rows_per_file.saturating_sub(used).max(1)
     }
 
     fn append(&mut self, date: &str, spans: &[Span]) -> Result<(), StoreError> {
         if !self.open.contains_key(date) {
-            let file = self.open_file(date, spans[0].start_ns)?;
+            let dir = self.store.partition_dir(spans[0].start_ns);
+            let file = PartFile::create(&dir, &unique_name(date), schema::span_schema())?;
             self.open.insert(date.to_string(), file);
         }
         let Some(open) = self.open.get_mut(date) else {
             return Ok(());
         };
         let batch = schema::to_record_batch(spans).map_err(|e| StoreError::Write {
-            path: open.temp.clone(),
+            path: open.temp().to_path_buf(),
             message: e.to_string(),
         })?;
-        open.writer.write(&batch).map_err(|e| StoreError::Write {
-            path: open.temp.clone(),
-            message: e.to_string(),
-        })?;
-        open.rows += spans.len();
+        open.write(&batch)?;
         self.pending_rows += spans.len() as u64;
-        if open.rows >= self.max_rows_per_file
+        if open.rows() >= self.max_rows_per_file
             && let Some(full) = self.open.remove(date)
         {
-            let sealed = self.seal(full)?;
-            self.sealed.push(sealed);
+            self.sealed.push(Sealed {
+                part: full.seal()?,
+                spans: true,
+            });
         }
         Ok(())
-    }
-
-    fn open_file(&self, date: &str, start_ns: i64) -> Result<OpenFile, StoreError> {
-        let dir = self.store.partition_dir(start_ns);
-        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        let temp = dir.join(format!(".{}.parquet.tmp", unique_name(date)));
-        let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
-        let writer = ArrowWriter::try_new(
-            Summed::new(file),
-            schema::span_schema(),
-            Some(writer_properties()),
-        )
-        .map_err(|e| StoreError::Write {
-            path: temp.clone(),
-            message: e.to_string(),
-        });
-        let writer = removing_on_error(&temp, writer)?;
-        Ok(OpenFile {
-            temp,
-            writer,
-            rows: 0,
-            spans: true,
-        })
-    }
-
-    /// Closes and fsyncs a temporary file; it stays invisible until the commit.
-    fn seal(&self, open: OpenFile) -> Result<Sealed, StoreError> {
-        let temp = open.temp.clone();
-        removing_on_error(&temp, Self::close(open))
-    }
-
-    fn close(open: OpenFile) -> Result<Sealed, StoreError> {
-        let OpenFile {
-            temp,
-            writer,
-            rows,
-            spans,
-        } = open;
-        let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
-            path: temp.clone(),
-            message: e.to_string(),
-        };
-        let summed = writer.into_inner().map_err(|e| write_error(&e))?;
-        summed
-            .inner
-            .sync_all()
-            .map_err(|e| StoreError::io(&temp, e))?;
-        let record = summed.record(rows as u64);
-        drop(summed);
-        let name = temp
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(|n| {
-                n.trim_start_matches('.')
-                    .trim_end_matches(".tmp")
-                    .to_string()
-            })
-            .ok_or_else(|| write_error(&"temporary file has no name"))?;
-        let dir = temp
-            .parent()
-            .ok_or_else(|| write_error(&"temporary file has no directory"))?
-            .to_path_buf();
-        Ok(Sealed {
-            target: dir.join(name),
-            temp,
-            rows,
-            spans,
-            record,
-        })
     }
 
     /// Renames every sealed file into place, all or none, then records them.
     fn publish(&mut self) -> Result<(), StoreError> {
         let sealed = std::mem::take(&mut self.sealed);
         for (i, file) in sealed.iter().enumerate() {
-            if let Err(e) = fs::rename(&file.temp, &file.target) {
+            if let Err(e) = fs::rename(&file.part.temp, &file.part.target) {
                 // Undo this commit: what it made visible was never reported stored.
                 for done in &sealed[..i] {
-                    let _ = fs::remove_file(&done.target);
+                    let _ = fs::remove_file(&done.part.target);
                 }
                 for left in &sealed[i..] {
-                    let _ = fs::remove_file(&left.temp);
+                    let _ = fs::remove_file(&left.part.temp);
                 }
-                return Err(StoreError::io(&file.target, e));
+                return Err(StoreError::io(&file.part.target, e));
             }
         }
-        let dirs: BTreeSet<&Path> = sealed.iter().filter_map(|f| f.target.parent()).collect();
+        let dirs: BTreeSet<&Path> = sealed
+            .iter()
+            .filter_map(|f| f.part.target.parent())
+            .collect();
         for dir in dirs {
             sync_dir(dir)?;
         }
@@ -276,12 +189,10 @@ impl StoreWriter {
             // file that is not there. The files are stored by now, so a record that
             // cannot be written leaves a file without one (as older stores have),
             // not a failed commit.
-            if let Err(e) = manifest::write(self.store.root(), &file.target, file.record) {
-                tracing::warn!("{e}; `pipescope check` will report the file as unrecorded");
-            }
+            manifest::write_or_warn(self.store.root(), &file.part.target, file.part.record);
             if file.spans {
-                self.stats.stored += file.rows as u64;
-                self.pending_rows -= file.rows as u64;
+                self.stats.stored += file.part.rows as u64;
+                self.pending_rows -= file.part.rows as u64;
             }
             self.stats.files += 1;
         }
@@ -307,29 +218,24 @@ impl StoreWriter {
         }
         rows.sort_by(|a, b| a.0.cmp(b.0));
         let dir = self.store.facts_dir();
-        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        let temp = dir.join(format!(".{}.parquet.tmp", unique_name("traces")));
-        let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
-            path: temp.clone(),
+        let mut part =
+            PartFile::create(&dir, &unique_name("traces"), schema::trace_facts_schema())?;
+        let batch = schema::facts_to_record_batch(&rows).map_err(|e| StoreError::Write {
+            path: part.temp().to_path_buf(),
             message: e.to_string(),
+        });
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(e) => {
+                let _ = fs::remove_file(part.temp());
+                return Err(e);
+            }
         };
-        let batch = schema::facts_to_record_batch(&rows).map_err(|e| write_error(&e))?;
-        let file = File::create(&temp).map_err(|e| StoreError::io(&temp, e))?;
-        let written = ArrowWriter::try_new(
-            Summed::new(file),
-            schema::trace_facts_schema(),
-            Some(writer_properties()),
-        )
-        .and_then(|mut writer| writer.write(&batch).map(|()| writer))
-        .map_err(|e| write_error(&e));
-        let writer = removing_on_error(&temp, written)?;
-        let open = OpenFile {
-            temp: temp.clone(),
-            writer,
-            rows: rows.len(),
+        part.write(&batch)?;
+        let sealed = Sealed {
+            part: part.seal()?,
             spans: false,
         };
-        let sealed = self.seal(open)?;
         self.sealed.insert(0, sealed);
         Ok(())
     }
@@ -343,8 +249,10 @@ impl StoreWriter {
         dates.sort();
         for date in dates {
             if let Some(open) = self.open.remove(&date) {
-                let sealed = self.seal(open)?;
-                self.sealed.push(sealed);
+                self.sealed.push(Sealed {
+                    part: open.seal()?,
+                    spans: true,
+                });
             }
         }
         self.publish()?;
@@ -371,75 +279,12 @@ impl Drop for StoreWriter {
         // Uncommitted temp files are not data anyone was told about: remove them so an
         // interrupted ingest leaves the store as it was.
         for (_, open) in self.open.drain() {
-            let _ = fs::remove_file(&open.temp);
+            let _ = fs::remove_file(open.temp());
         }
         for sealed in self.sealed.drain(..) {
-            let _ = fs::remove_file(&sealed.temp);
+            let _ = fs::remove_file(&sealed.part.temp);
         }
     }
-}
-
-/// `result`, after removing the temporary file it failed to write: a failed write
-/// leaves nothing behind (a full disk gets its space back).
-fn removing_on_error<T>(temp: &Path, result: Result<T, StoreError>) -> Result<T, StoreError> {
-    if result.is_err() {
-        let _ = fs::remove_file(temp);
-    }
-    result
-}
-
-/// A file being written, with the CRC-32 and length of what went through it: the
-/// writer's record of the file costs no second read (see `manifest`).
-struct Summed<W> {
-    inner: W,
-    crc: crc32fast::Hasher,
-    bytes: u64,
-}
-
-impl<W> Summed<W> {
-    fn new(inner: W) -> Summed<W> {
-        Summed {
-            inner,
-            crc: crc32fast::Hasher::new(),
-            bytes: 0,
-        }
-    }
-
-    fn record(&self, rows: u64) -> manifest::FileRecord {
-        manifest::FileRecord {
-            rows,
-            bytes: self.bytes,
-            crc32: Some(self.crc.clone().finalize()),
-        }
-    }
-}
-
-impl<W: Write> Write for Summed<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.crc.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build()
-}
-
-fn unique_name(date: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.9f");
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let salt: u32 = rand::random();
-    format!("part-{date}-{now}-{}-{n}-{salt:08x}", std::process::id())
 }
 
 #[cfg(test)]
@@ -536,10 +381,12 @@ mod tests {
         writer.write_facts().unwrap();
         for date in writer.open.keys().cloned().collect::<Vec<_>>() {
             let open = writer.open.remove(&date).unwrap();
-            let sealed = writer.seal(open).unwrap();
-            writer.sealed.push(sealed);
+            writer.sealed.push(Sealed {
+                part: open.seal().unwrap(),
+                spans: true,
+            });
         }
-        let last = writer.sealed.last().unwrap().target.clone();
+        let last = writer.sealed.last().unwrap().part.target.clone();
         std::fs::create_dir_all(last.join("in-the-way")).unwrap();
         let error = writer.commit().unwrap_err();
         assert!(
