@@ -1,10 +1,12 @@
 //! pipescope killed with SIGKILL at random points, and writing to a full disk.
 //!
 //! `ingest` is killed while it decodes, writes its temporary files and commits them;
-//! `pull` while it fetches, commits a window and writes its checkpoint. After every
+//! `pull` while it fetches, commits a window and writes its checkpoint; `compact`
+//! while it rewrites, journals, renames and deletes what it replaced. After every
 //! kill the store must hold only whole, readable files and no span twice, a pull's
 //! checkpoint must claim nothing that is not stored, and the next complete run must
-//! leave exactly the spans an uninterrupted run stores. A full disk is a file-size
+//! leave exactly the spans an uninterrupted run stores (a killed compaction: exactly
+//! the spans it started with, each once, at every point). A full disk is a file-size
 //! limit (`prlimit --fsize`: the writes fail with EFBIG as they would with ENOSPC):
 //! ingest fails naming the file and the cause, the store is byte for byte as it was,
 //! and the next run completes.
@@ -400,4 +402,98 @@ fn ingest_on_a_full_disk_fails_clearly_and_leaves_the_store_as_it_was() {
     let (code, stderr) = whole.ingest(&[&traces]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stored_keys(&env.data()), stored_keys(&whole.data()));
+}
+
+/// A copy of the directory tree at `from` (files and directories only).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let path = entry.expect("entry").path();
+        let target = to.join(path.file_name().expect("name"));
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn compaction_killed_at_random_points_loses_and_duplicates_nothing() {
+    let env = common::fragmented_store(4);
+    let fragmented = env.data();
+    let want = stored_keys(&fragmented);
+    let files_before = Store::open_existing(&fragmented)
+        .and_then(|s| s.parquet_files())
+        .expect("list")
+        .len();
+    assert!(
+        files_before > 60,
+        "{files_before} files: too few to compact"
+    );
+    let log = env.dir.path().join("compact.log");
+
+    let reference = env.dir.path().join("reference");
+    copy_tree(&fragmented, &reference);
+    let clean = complete(&reference, &["compact"], &log);
+    let files_after = Store::open_existing(&reference)
+        .and_then(|s| s.parquet_files())
+        .expect("list")
+        .len();
+    assert!(
+        files_after * 3 < files_before,
+        "{files_before} -> {files_after}"
+    );
+    assert_eq!(stored_keys(&reference), want);
+
+    let mut rng = SmallRng::seed_from_u64(seed());
+    let data = env.dir.path().join("crashed");
+    let (mut kills, mut completions) = (0, 0);
+    copy_tree(&fragmented, &data);
+    for attempt in 0.. {
+        assert!(attempt < 4 * points(50), "too few runs were killed mid-way");
+        let delay = clean.mul_f64(rng.random_range(0.0..1.1));
+        let killed = kill_after(spawn(&data, &["compact"], &log), delay);
+        if killed {
+            kills += 1;
+            // Whatever the kill interrupted, a reader sees every span exactly once.
+            assert_eq!(stored_keys(&data), want, "after kill {kills} at {delay:?}");
+        }
+        // Every few kills the next run completes the work; then start from the
+        // fragmented store again (a kill of a run with less left to do is rarer).
+        if !killed || kills % 5 == 0 {
+            complete(&data, &["compact"], &log);
+            completions += 1;
+            assert_eq!(stored_keys(&data), want, "after {kills} kills");
+            assert!(leftovers(&data).is_empty(), "{:?}", leftovers(&data));
+            let journals = files_under(&data.join("compaction"));
+            assert!(journals.is_empty(), "{journals:?}");
+            let files = Store::open_existing(&data)
+                .and_then(|s| s.parquet_files())
+                .expect("list");
+            assert_eq!(files.len(), files_after, "completed like the clean run");
+            let (code, out, stderr) = run_check(&data);
+            assert_eq!(code, 0, "check after {kills} kills: {out}{stderr}");
+            std::fs::remove_dir_all(&data).expect("reset");
+            copy_tree(&fragmented, &data);
+        }
+        if kills >= points(50) {
+            break;
+        }
+    }
+    eprintln!("{kills} kills, {completions} completed re-runs, clean run {clean:?}");
+}
+
+/// `pipescope check` on `data`: (exit code, stdout, stderr).
+fn run_check(data: &Path) -> (i32, String, String) {
+    let out = Command::new(common::bin())
+        .env("PIPESCOPE_DATA", data)
+        .arg("check")
+        .output()
+        .expect("run check");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

@@ -378,3 +378,20 @@ pub fn synth_store(seed: u64) -> Env {
     assert_eq!(code, 0, "ingest of the synthetic history failed: {stderr}");
     env
 }
+
+/// The synthetic test history of `seed` stored as a receiver or a pull leaves it:
+/// one ingest per input file, so each day holds many small files (for compaction).
+pub fn fragmented_store(seed: u64) -> Env {
+    let env = Env::new();
+    synth_test_data(env.dir.path(), seed);
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(env.dir.path().join("traces"))
+        .expect("synth output")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    inputs.sort();
+    for input in &inputs {
+        let (code, stderr) = env.ingest(&[input]);
+        assert_eq!(code, 0, "ingest of {} failed: {stderr}", input.display());
+    }
+    env
+}
