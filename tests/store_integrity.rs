@@ -685,3 +685,46 @@ fn a_corrupt_data_page_is_named_once_however_many_engines_read_it() {
     let (code, _, stderr) = env.run(&[&["--strict"], args.as_slice()].concat());
     assert_eq!(code, 1, "{stderr}");
 }
+
+#[test]
+fn ingest_into_a_store_with_a_damaged_file_goes_on_and_restores_its_spans() {
+    let env = store();
+    let file = day_file(&env, DAMAGED_DAY);
+    let bytes = std::fs::read(&file).expect("read");
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).expect("truncate");
+    // The source traces ingested again: the damaged day's spans are stored anew,
+    // the other days' are known.
+    let mut lines = String::new();
+    for d in 0..DAYS.len() {
+        for r in 0..RUNS_PER_DAY {
+            lines += &run_line(d as u32 * 100 + r as u32 + 1, d as i64);
+            lines.push('\n');
+        }
+    }
+    let again = env.write("again.jsonl", &lines);
+    let (code, stdout, stderr) = env.run(&["ingest", &again.display().to_string()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains(&file.display().to_string()),
+        "names the damaged file: {stderr}"
+    );
+    let summary = format!(
+        "{} stored, {} already stored",
+        2 * RUNS_PER_DAY,
+        4 * RUNS_PER_DAY
+    );
+    assert!(stderr.contains(&summary), "{stdout}{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no colour codes in a log: {stderr:?}"
+    );
+    // Readers still leave the damaged file out: every day answered once.
+    let (code, stdout, _) = env.run(&["sql", PER_DAY, "--format", "json"]);
+    assert_eq!(code, 2, "the damaged file is still there");
+    assert_eq!(per_day(&stdout), expected_per_day(None));
+    let (code, _, stderr) = env.run(&["check", "--repair"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, stdout, stderr) = env.run(&["sql", PER_DAY, "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(per_day(&stdout), expected_per_day(None));
+}

@@ -1,13 +1,22 @@
-//! The set of spans already stored, so that ingesting the same traces again (from
-//! another file, another format, an overlapping pull) stores nothing twice.
+//! The spans already stored, so that ingesting the same traces again (from another
+//! file, another format, an overlapping pull) stores nothing twice.
 //!
-//! A span's identity is `(trace_id, span_id)`. Keys are kept as 128-bit digests to
-//! hold millions of spans in little memory.
+//! A span's identity is `(trace_id, span_id)`, and its partition is the day it
+//! started, so a span already stored is in the partition it would be written to:
+//! keys are loaded per day, when a write first touches that day, from that day's
+//! files only. Memory therefore follows the days being written, not the store (which
+//! holds years): past [`KEY_BUDGET`] keys, the least recently used days whose spans
+//! are all in files (none in an open writer) are dropped, and loaded again if a later
+//! write returns to them. Keys are 128-bit digests: 16 bytes a span.
+//!
+//! A file whose keys cannot be read is damaged: the analyses leave it out, so the
+//! writer does too — its spans, ingested again, are stored again and readable, and
+//! `pipescope check --repair` sets the damaged file aside without loss.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::parquet::arrow::ProjectionMask;
@@ -41,73 +50,180 @@ impl SpanKey {
     }
 }
 
-/// Keys of every stored span.
-#[derive(Debug, Default)]
+/// Keys held in memory before whole days are dropped: ~16M keys, a few hundred MB
+/// at most with the sets' overhead; a day of a mid-size organisation is ~150k.
+pub const KEY_BUDGET: usize = 16 * 1024 * 1024;
+
+/// The keys of the stored spans of the days loaded so far, per day.
+#[derive(Debug)]
 pub struct KnownSpans {
+    days: HashMap<String, Day>,
+    keys: usize,
+    budget: usize,
+    clock: u64,
+}
+
+#[derive(Debug, Default)]
+struct Day {
     keys: HashSet<SpanKey>,
+    last_used: u64,
+}
+
+impl Default for KnownSpans {
+    fn default() -> KnownSpans {
+        KnownSpans::with_budget(KEY_BUDGET)
+    }
 }
 
 impl KnownSpans {
-    /// Reads the id columns of every file (a projection: cheap even for large stores).
-    pub fn load(files: &[impl AsRef<Path>]) -> Result<KnownSpans, StoreError> {
-        let mut known = KnownSpans::default();
-        for path in files {
-            known.load_file(path.as_ref())?;
+    pub fn with_budget(budget: usize) -> KnownSpans {
+        KnownSpans {
+            days: HashMap::new(),
+            keys: 0,
+            budget: budget.max(1),
+            clock: 0,
         }
-        Ok(known)
     }
 
-    fn load_file(&mut self, path: &Path) -> Result<(), StoreError> {
-        let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
-        let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        };
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| corrupt(&e))?;
-        let parquet_schema = builder.parquet_schema();
-        let wanted: Vec<usize> = [schema::TRACE_ID, schema::SPAN_ID]
-            .iter()
-            .map(|name| {
-                parquet_schema
-                    .columns()
-                    .iter()
-                    .position(|c| c.name() == *name)
-                    .ok_or_else(|| corrupt(&format!("no column {name}")))
-            })
-            .collect::<Result<_, _>>()?;
-        let mask = ProjectionMask::leaves(parquet_schema, wanted);
-        let reader = builder
-            .with_projection(mask)
-            .build()
-            .map_err(|e| corrupt(&e))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| corrupt(&e))?;
-            let traces = batch.column(0).as_string::<i32>();
-            let spans = batch.column(1).as_string::<i32>();
-            for i in 0..batch.num_rows() {
-                if !traces.is_null(i) && !spans.is_null(i) {
-                    self.keys
-                        .insert(SpanKey::new(traces.value(i), spans.value(i)));
+    pub fn is_loaded(&self, day: &str) -> bool {
+        self.days.contains_key(day)
+    }
+
+    /// Loads `day`'s keys from `files` (its stored files, and the writer's own sealed
+    /// ones). A file that cannot be read is left out with a warning (module comment).
+    pub fn load(&mut self, day: &str, files: &[PathBuf]) -> Result<(), StoreError> {
+        let mut keys = HashSet::new();
+        for path in files {
+            match read_keys(path) {
+                Ok(found) => keys.extend(found),
+                Err(StoreError::Corrupt { path, message }) => {
+                    tracing::warn!(
+                        "{}: damaged ({message}); its spans are not counted as stored (analyses leave it out too; `pipescope check --repair` sets it aside)",
+                        path.display()
+                    );
                 }
+                Err(e) => return Err(e),
             }
+        }
+        self.keys += keys.len();
+        self.clock += 1;
+        let day_keys = Day {
+            keys,
+            last_used: self.clock,
+        };
+        if let Some(old) = self.days.insert(day.to_string(), day_keys) {
+            self.keys -= old.keys.len();
         }
         Ok(())
     }
 
-    /// Records the key; returns false if it was already known.
-    pub fn insert(&mut self, key: SpanKey) -> bool {
-        self.keys.insert(key)
+    /// Records the key of a span of `day` (loaded); false if it was already known.
+    pub fn insert(&mut self, day: &str, key: SpanKey) -> bool {
+        self.clock += 1;
+        let clock = self.clock;
+        let day = self.days.entry(day.to_string()).or_default();
+        day.last_used = clock;
+        let new = day.keys.insert(key);
+        self.keys += usize::from(new);
+        new
     }
 
-    pub fn contains(&self, key: &SpanKey) -> bool {
-        self.keys.contains(key)
+    /// Drops least recently used days while over the budget; `pinned` days (an open
+    /// writer holds some of their spans) stay. Returns the days dropped.
+    pub fn trim(&mut self, pinned: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut dropped = Vec::new();
+        while self.keys > self.budget {
+            let oldest = self
+                .days
+                .iter()
+                .filter(|(day, _)| !pinned(day))
+                .min_by_key(|(_, d)| d.last_used)
+                .map(|(day, _)| day.clone());
+            let Some(day) = oldest else { break };
+            if let Some(gone) = self.days.remove(&day) {
+                self.keys -= gone.keys.len();
+            }
+            dropped.push(day);
+        }
+        dropped
     }
 
+    /// Keys held in memory.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.keys
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.keys == 0
+    }
+}
+
+/// The keys in one file: its id columns only (a projection: cheap even for big files).
+fn read_keys(path: &Path) -> Result<Vec<SpanKey>, StoreError> {
+    let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| corrupt(&e))?;
+    let parquet_schema = builder.parquet_schema();
+    let wanted: Vec<usize> = [schema::TRACE_ID, schema::SPAN_ID]
+        .iter()
+        .map(|name| {
+            parquet_schema
+                .columns()
+                .iter()
+                .position(|c| c.name() == *name)
+                .ok_or_else(|| corrupt(&format!("no column {name}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let mask = ProjectionMask::leaves(parquet_schema, wanted);
+    let reader = builder
+        .with_projection(mask)
+        .build()
+        .map_err(|e| corrupt(&e))?;
+    let mut keys = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| corrupt(&e))?;
+        let traces = batch.column(0).as_string::<i32>();
+        let spans = batch.column(1).as_string::<i32>();
+        for i in 0..batch.num_rows() {
+            if !traces.is_null(i) && !spans.is_null(i) {
+                keys.push(SpanKey::new(traces.value(i), spans.value(i)));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: u64) -> SpanKey {
+        SpanKey::new(&format!("{n:032x}"), &format!("{n:016x}"))
+    }
+
+    #[test]
+    fn days_over_the_budget_are_dropped_oldest_first_unless_pinned() {
+        let mut known = KnownSpans::with_budget(4);
+        for (day, n) in [("d1", 1), ("d1", 2), ("d2", 3), ("d2", 4), ("d3", 5)] {
+            if !known.is_loaded(day) {
+                known.load(day, &[]).unwrap();
+            }
+            assert!(known.insert(day, key(n)));
+        }
+        assert!(!known.insert("d3", key(5)), "known");
+        // d1 was used least recently, but it is pinned: d2 goes.
+        let dropped = known.trim(|day| day == "d1");
+        assert_eq!(dropped, vec!["d2".to_string()]);
+        assert_eq!(known.len(), 3);
+        assert!(known.is_loaded("d1") && !known.is_loaded("d2") && known.is_loaded("d3"));
+        // Nothing left to drop but pinned days: over the budget it stays.
+        let mut tight = KnownSpans::with_budget(1);
+        tight.insert("d1", key(1));
+        tight.insert("d1", key(2));
+        assert!(tight.trim(|_| true).is_empty());
+        assert_eq!(tight.len(), 2);
     }
 }

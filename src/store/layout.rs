@@ -80,8 +80,12 @@ impl Store {
 
     /// The partition directory for spans starting on the day of `start_ns`.
     pub fn partition_dir(&self, start_ns: i64) -> PathBuf {
-        self.spans_dir()
-            .join(format!("date={}", partition_date(start_ns)))
+        self.day_dir(&partition_date(start_ns))
+    }
+
+    /// The partition directory of a `YYYY-MM-DD` date (see [`partition_date`]).
+    pub fn day_dir(&self, date: &str) -> PathBuf {
+        self.spans_dir().join(format!("date={date}"))
     }
 
     /// Every finished span file in the store, sorted, minus those a compaction

@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::dedupe::{KnownSpans, SpanKey};
 use super::layout::{Store, WriterLock, partition_date, sync_dir};
@@ -56,12 +56,20 @@ struct Sealed {
     spans: bool,
 }
 
+/// Partition files open for writing at once: a write spanning more days seals the
+/// least recently written one, so that memory (a row group buffered per open file)
+/// does not grow with the days an ingest of a year's history touches.
+const MAX_OPEN_FILES: usize = 8;
+
 /// Appends spans to a store. Holds the writer lock for its lifetime.
 pub struct StoreWriter {
     store: Store,
     _lock: WriterLock,
     known: KnownSpans,
     open: HashMap<String, PartFile>,
+    /// When each open file was last written to (a counter), to seal the oldest.
+    open_used: HashMap<String, u64>,
+    writes: u64,
     /// In commit order: the trace-facts file first (see the module comment).
     sealed: Vec<Sealed>,
     /// Traces with spans written since the last commit.
@@ -73,15 +81,17 @@ pub struct StoreWriter {
 }
 
 impl StoreWriter {
-    /// Locks the store and loads the keys of the spans it already holds.
+    /// Locks the store. The keys of stored spans are loaded day by day as writes
+    /// reach each day (see `dedupe`).
     pub fn new(store: &Store) -> Result<StoreWriter, StoreError> {
         let lock = store.lock_for_writing()?;
-        let known = KnownSpans::load(&store.parquet_files()?)?;
         Ok(StoreWriter {
             store: store.clone(),
             _lock: lock,
-            known,
+            known: KnownSpans::default(),
             open: HashMap::new(),
+            open_used: HashMap::new(),
+            writes: 0,
             sealed: Vec::new(),
             new_traces: HashSet::new(),
             facts: HashMap::new(),
@@ -96,22 +106,30 @@ impl StoreWriter {
         self
     }
 
+    /// A writer that holds at most `keys` span keys in memory (tests of the budget).
+    pub fn with_key_budget(mut self, keys: usize) -> Self {
+        self.known = KnownSpans::with_budget(keys);
+        self
+    }
+
     /// Buffers spans for writing, dropping those already stored. The spans are durable
     /// only after [`StoreWriter::finish`] (or [`StoreWriter::commit`]) returns.
     pub fn write(&mut self, spans: &[Span]) -> Result<(), StoreError> {
         let mut by_date: HashMap<String, Vec<Span>> = HashMap::new();
         for span in spans {
+            let date = partition_date(span.start_ns);
+            if !self.known.is_loaded(&date) {
+                let files = self.files_of_day(&date)?;
+                self.known.load(&date, &files)?;
+            }
             if self
                 .known
-                .insert(SpanKey::new(&span.trace_id, &span.span_id))
+                .insert(&date, SpanKey::new(&span.trace_id, &span.span_id))
             {
                 if !self.new_traces.contains(&span.trace_id) {
                     self.new_traces.insert(span.trace_id.clone());
                 }
-                by_date
-                    .entry(partition_date(span.start_ns))
-                    .or_default()
-                    .push(span.clone());
+                by_date.entry(date).or_default().push(span.clone());
             } else {
                 self.stats.duplicates += 1;
             }
@@ -127,7 +145,22 @@ impl StoreWriter {
                 rest = later;
             }
         }
+        let open = &self.open;
+        self.known.trim(|day| open.contains_key(day));
         Ok(())
+    }
+
+    /// The files holding `date`'s spans: the stored ones and this writer's sealed ones.
+    fn files_of_day(&self, date: &str) -> Result<Vec<PathBuf>, StoreError> {
+        let dir = self.store.day_dir(date);
+        let mut files = self.store.partition_files(&dir)?;
+        files.extend(
+            self.sealed
+                .iter()
+                .filter(|s| s.spans && s.part.target.parent() == Some(dir.as_path()))
+                .map(|s| s.part.temp.clone()),
+        );
+        Ok(files)
     }
 
     /// Rows the open file of `date` can still take before it is finished.
@@ -138,10 +171,15 @@ impl StoreWriter {
 
     fn append(&mut self, date: &str, spans: &[Span]) -> Result<(), StoreError> {
         if !self.open.contains_key(date) {
-            let dir = self.store.partition_dir(spans[0].start_ns);
+            if self.open.len() >= MAX_OPEN_FILES {
+                self.seal_least_recent()?;
+            }
+            let dir = self.store.day_dir(date);
             let file = PartFile::create(&dir, &unique_name(date), schema::span_schema())?;
             self.open.insert(date.to_string(), file);
         }
+        self.writes += 1;
+        self.open_used.insert(date.to_string(), self.writes);
         let Some(open) = self.open.get_mut(date) else {
             return Ok(());
         };
@@ -151,15 +189,34 @@ impl StoreWriter {
         })?;
         open.write(&batch)?;
         self.pending_rows += spans.len() as u64;
-        if open.rows() >= self.max_rows_per_file
-            && let Some(full) = self.open.remove(date)
-        {
+        if open.rows() >= self.max_rows_per_file {
+            self.seal_open(date)?;
+        }
+        Ok(())
+    }
+
+    /// Seals the open file of `date`; it waits for the commit with the others.
+    fn seal_open(&mut self, date: &str) -> Result<(), StoreError> {
+        self.open_used.remove(date);
+        if let Some(open) = self.open.remove(date) {
             self.sealed.push(Sealed {
-                part: full.seal()?,
+                part: open.seal()?,
                 spans: true,
             });
         }
         Ok(())
+    }
+
+    fn seal_least_recent(&mut self) -> Result<(), StoreError> {
+        let oldest = self
+            .open_used
+            .iter()
+            .min_by_key(|(_, used)| **used)
+            .map(|(date, _)| date.clone());
+        match oldest {
+            Some(date) => self.seal_open(&date),
+            None => Ok(()),
+        }
     }
 
     /// Renames every sealed file into place, all or none, then records them.
@@ -248,12 +305,7 @@ impl StoreWriter {
         let mut dates: Vec<String> = self.open.keys().cloned().collect();
         dates.sort();
         for date in dates {
-            if let Some(open) = self.open.remove(&date) {
-                self.sealed.push(Sealed {
-                    part: open.seal()?,
-                    spans: true,
-                });
-            }
+            self.seal_open(&date)?;
         }
         self.publish()?;
         Ok(self.stats)
@@ -430,6 +482,62 @@ mod tests {
             vec![3, 3, 1, 1],
             "three span files, then the facts file"
         );
+    }
+
+    #[test]
+    fn a_writer_over_its_key_budget_still_finds_every_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        // 20 days of 10 spans; keys for about 2 days fit in memory.
+        let spans: Vec<Span> = (0..200).map(|i| span(i % 20, i as u64)).collect();
+        let mut writer = StoreWriter::new(&store).unwrap().with_key_budget(25);
+        writer.write(&spans[..100]).unwrap();
+        writer.write(&spans).unwrap();
+        assert!(writer.open.len() <= MAX_OPEN_FILES, "{}", writer.open.len());
+        assert!(writer.known.len() <= 25 + 10 * MAX_OPEN_FILES);
+        // The same spans again in the same writer: days dropped from memory are read
+        // back from the writer's own sealed files.
+        writer.write(&spans).unwrap();
+        let stats = writer.finish().unwrap();
+        assert_eq!((stats.stored, stats.duplicates), (200, 300));
+        // And by the next writer, from the stored files.
+        let mut again = StoreWriter::new(&store).unwrap().with_key_budget(25);
+        again.write(&spans).unwrap();
+        let stats = again.finish().unwrap();
+        assert_eq!((stats.stored, stats.duplicates), (0, 200));
+    }
+
+    #[test]
+    fn a_writer_loads_the_keys_of_the_days_it_writes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let spans: Vec<Span> = (0..200).map(|i| span(i % 20, i as u64)).collect();
+        let mut writer = StoreWriter::new(&store).unwrap();
+        writer.write(&spans).unwrap();
+        writer.finish().unwrap();
+        // A store of 20 days; a write to one of them reads that day's 10 keys.
+        let mut writer = StoreWriter::new(&store).unwrap();
+        assert_eq!(writer.known.len(), 0, "nothing loaded up front");
+        writer.write(&[span(3, 3), span(3, 1_000)]).unwrap();
+        assert_eq!(writer.known.len(), 11);
+        let stats = writer.finish().unwrap();
+        assert_eq!((stats.stored, stats.duplicates), (1, 1));
+    }
+
+    #[test]
+    fn a_damaged_file_does_not_stop_the_writer_and_its_spans_are_stored_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let spans: Vec<Span> = (0..6).map(|i| span(0, i)).collect();
+        let mut writer = StoreWriter::new(&store).unwrap();
+        writer.write(&spans[..3]).unwrap();
+        writer.finish().unwrap();
+        let damaged = store.parquet_files().unwrap()[0].clone();
+        fs::write(&damaged, b"not parquet").unwrap();
+        let mut writer = StoreWriter::new(&store).unwrap();
+        writer.write(&spans).unwrap();
+        let stats = writer.finish().unwrap();
+        assert_eq!((stats.stored, stats.duplicates), (6, 0));
     }
 
     /// Facts that make the writer write a trace-facts file.
