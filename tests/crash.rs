@@ -292,7 +292,7 @@ fn pull_killed_at_random_points_keeps_what_its_checkpoint_claims() {
     let data = dir.path().join("crashed");
     let (mut kills, mut checked_claims) = (0, 0);
     for attempt in 0.. {
-        assert!(attempt < 4 * points(30), "too few runs were killed mid-way");
+        assert!(attempt < 4 * points(50), "too few runs were killed mid-way");
         let args: &[&str] = if data.join("pull-checkpoints").exists() {
             &resume
         } else {
@@ -329,7 +329,7 @@ fn pull_killed_at_random_points_keeps_what_its_checkpoint_claims() {
             assert_eq!(stored_keys(&data), want, "after {kills} kills");
             std::fs::remove_dir_all(&data).expect("reset");
         }
-        if kills >= points(30) {
+        if kills >= points(50) {
             break;
         }
     }

@@ -2,40 +2,40 @@
 //! `target_rows` rows, and the trace-facts files likewise, so that a year of receiver
 //! flushes and pulls (10^5 files) plans and scans like a few hundred.
 //!
-//! Under the writer lock, per group of small files: the rows are read file by file,
-//! sorted in chunks of [`CHUNK_ROWS`] by `(trace_id, span_id)` — a trace's rows side
-//! by side, so its per-trace columns (branch, commit, pipeline, run) compress to runs
-//! — and written to one new file, which replaces the group through the journal
-//! (`journal`): atomically for readers, and a kill at any point loses and duplicates
-//! nothing. Memory is a chunk and a row group, whatever the partition's size. The
-//! rows out are counted against the rows in before anything is replaced.
+//! Under the writer lock, per group of small files: the rows are read file by file
+//! and written, in the order they were stored, to one new file, which replaces the
+//! group through the journal (`journal`): atomically for readers, and a kill at any
+//! point loses and duplicates nothing. The order is kept because it is already the
+//! best for size: each file holds whole traces, their spans in time order, so ids,
+//! per-trace columns and delta-encoded times compress well; sorting by ids instead
+//! made the bench store 18% bigger. Memory is a batch, a row group and the group's
+//! span keys (16 bytes a span: a span stored twice by an older pipescope is kept
+//! once), whatever the partition's size. The rows out are counted against the rows
+//! in before anything is replaced.
 //!
 //! A damaged file (its footer, schema or record is wrong, or a row group does not
 //! decode) is never compacted: its group is left as it was and the file named, for
 //! `pipescope check --repair`.
 
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, new_null_array};
-use datafusion::arrow::compute::{
-    SortColumn, concat_batches, lexsort_to_indices, take_record_batch,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, new_null_array};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
 
+use super::dedupe::SpanKey;
 use super::integrity::{Table, inspect};
 use super::journal::{self, Replacement};
 use super::layout::{Store, WriterLock, sync_dir};
 use super::part::{PartFile, unique_name};
 use super::{StoreError, manifest, schema};
-
-/// Rows sorted together: bounds compaction's memory (a chunk of spans with large
-/// attributes is tens of MB) whatever the size of the partition.
-const CHUNK_ROWS: usize = 128 * 1024;
 
 /// Rows per output file unless `--target-rows` says otherwise: the store writer's own
 /// file size, so a day of a mid-size organisation (~150k spans) is one file.
@@ -201,7 +201,7 @@ fn rewrite(
     let dir = group[0].path.parent().unwrap_or(store.root()).to_path_buf();
     let schema = table.schema();
     let mut part = PartFile::create(&dir, &unique_name(label), schema.clone())?;
-    let written = copy_sorted(group, table, &schema, &mut part);
+    let written = copy_rows(group, table, &schema, &mut part);
     let duplicates = match written {
         Ok(duplicates) => duplicates,
         Err(e) => {
@@ -247,20 +247,16 @@ fn rewrite(
     })
 }
 
-/// Copies every row of `group` into `part`, sorted chunk by chunk; returns the
-/// number of span rows dropped as duplicates (equal `(trace_id, span_id)`).
-fn copy_sorted(
+/// Copies every row of `group` into `part`, in order; returns the number of span
+/// rows left out as duplicates (a `(trace_id, span_id)` already copied).
+fn copy_rows(
     group: &[Candidate],
     table: Table,
     schema: &SchemaRef,
     part: &mut PartFile,
 ) -> Result<u64, StoreError> {
-    let mut chunk = Chunk {
-        batches: Vec::new(),
-        rows: 0,
-        last_key: None,
-        duplicates: 0,
-    };
+    let mut seen: HashSet<SpanKey> = HashSet::new();
+    let mut duplicates = 0;
     for candidate in group {
         let path = &candidate.path;
         let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt {
@@ -273,102 +269,49 @@ fn copy_sorted(
             .map_err(|e| corrupt(&e))?;
         for batch in reader {
             let batch = conform(&batch.map_err(|e| corrupt(&e))?, schema, path)?;
-            chunk.rows += batch.num_rows();
-            chunk.batches.push(batch);
-            if chunk.rows >= CHUNK_ROWS {
-                chunk.flush(table, schema, part)?;
-            }
+            let batch = match table {
+                Table::Spans => {
+                    let (batch, dropped) =
+                        first_of_each_span(batch, &mut seen).map_err(|e| corrupt(&e))?;
+                    duplicates += dropped;
+                    batch
+                }
+                // Several rows of one trace are its facts learned at different
+                // times: readers merge them (MAX per column), so all are kept.
+                Table::TraceFacts => batch,
+            };
+            part.write(&batch)?;
         }
     }
-    chunk.flush(table, schema, part)?;
-    Ok(chunk.duplicates)
+    Ok(duplicates)
 }
 
-/// Rows read but not yet written.
-struct Chunk {
-    batches: Vec<RecordBatch>,
-    rows: usize,
-    /// The last span key written, to drop a duplicate across chunk borders.
-    last_key: Option<(String, String)>,
-    duplicates: u64,
-}
-
-impl Chunk {
-    fn flush(
-        &mut self,
-        table: Table,
-        schema: &SchemaRef,
-        part: &mut PartFile,
-    ) -> Result<(), StoreError> {
-        if self.rows == 0 {
-            return Ok(());
-        }
-        let write_error = |e: &dyn std::fmt::Display| StoreError::Write {
-            path: part.temp().to_path_buf(),
-            message: e.to_string(),
-        };
-        let all = concat_batches(schema, &self.batches).map_err(|e| write_error(&e))?;
-        self.batches.clear();
-        self.rows = 0;
-        let keys: &[&str] = match table {
-            Table::Spans => &[schema::TRACE_ID, schema::SPAN_ID],
-            Table::TraceFacts => &[schema::TRACE_ID],
-        };
-        let columns: Vec<SortColumn> = keys
-            .iter()
-            .filter_map(|k| all.column_by_name(k))
-            .map(|values| SortColumn {
-                values: values.clone(),
-                options: None,
-            })
-            .collect();
-        let order = lexsort_to_indices(&columns, None).map_err(|e| write_error(&e))?;
-        let sorted = take_record_batch(&all, &order).map_err(|e| write_error(&e))?;
-        let sorted = match table {
-            Table::Spans => self
-                .without_duplicates(sorted)
-                .map_err(|e| write_error(&e))?,
-            // Several rows of one trace are its facts learned at different times:
-            // readers merge them (MAX per column), so all are kept.
-            Table::TraceFacts => sorted,
-        };
-        part.write(&sorted)
+/// `batch` without the spans whose key is in `seen` (adding the others to it), and
+/// how many were left out.
+fn first_of_each_span(
+    batch: RecordBatch,
+    seen: &mut HashSet<SpanKey>,
+) -> Result<(RecordBatch, u64), ArrowError> {
+    let (Some(traces), Some(spans)) = (
+        batch.column_by_name(schema::TRACE_ID),
+        batch.column_by_name(schema::SPAN_ID),
+    ) else {
+        return Ok((batch, 0));
+    };
+    let (traces, spans) = (traces.as_string::<i32>(), spans.as_string::<i32>());
+    let keep: Vec<bool> = (0..batch.num_rows())
+        .map(|i| {
+            traces.is_null(i)
+                || spans.is_null(i)
+                || seen.insert(SpanKey::new(traces.value(i), spans.value(i)))
+        })
+        .collect();
+    let dropped = keep.iter().filter(|k| !**k).count() as u64;
+    if dropped == 0 {
+        return Ok((batch, 0));
     }
-
-    /// `sorted` (by trace and span id) without rows whose key equals the previous.
-    fn without_duplicates(
-        &mut self,
-        sorted: RecordBatch,
-    ) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
-        let (Some(traces), Some(spans)) = (
-            sorted.column_by_name(schema::TRACE_ID),
-            sorted.column_by_name(schema::SPAN_ID),
-        ) else {
-            return Ok(sorted);
-        };
-        let (traces, spans) = (traces.as_string::<i32>(), spans.as_string::<i32>());
-        let mut keep = Vec::with_capacity(sorted.num_rows());
-        for i in 0..sorted.num_rows() {
-            let key = (traces.value(i), spans.value(i));
-            let repeated = traces.is_valid(i)
-                && spans.is_valid(i)
-                && self
-                    .last_key
-                    .as_ref()
-                    .is_some_and(|(t, s)| (t.as_str(), s.as_str()) == key);
-            keep.push(!repeated);
-            if repeated {
-                self.duplicates += 1;
-            } else {
-                self.last_key = Some((key.0.to_string(), key.1.to_string()));
-            }
-        }
-        if keep.iter().all(|k| *k) {
-            return Ok(sorted);
-        }
-        let mask = datafusion::arrow::array::BooleanArray::from(keep);
-        datafusion::arrow::compute::filter_record_batch(&sorted, &mask)
-    }
+    let batch = filter_record_batch(&batch, &BooleanArray::from(keep))?;
+    Ok((batch, dropped))
 }
 
 /// `batch` with exactly `schema`'s columns: a nullable column an older file lacks

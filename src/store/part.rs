@@ -12,10 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::basic::{Compression, Encoding, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 
-use super::{StoreError, manifest};
+use super::{StoreError, manifest, schema};
 
 /// Rows per Parquet row group: large enough for good scans, small enough that an open
 /// writer's buffer stays at tens of MB.
@@ -164,11 +165,34 @@ impl<W: Write> Write for Summed<W> {
     }
 }
 
+/// How every store file is encoded. Measured on the bench corpus (`synth --preset
+/// bench --spans 200000`, ingested: a file per day): 46.8 bytes/span with the
+/// defaults and ZSTD 1, 42.2 with these. The levers, all read by DuckDB, polars and
+/// Spark as they are:
+/// - times as deltas (DELTA_BINARY_PACKED): a trace's spans are stored together, in
+///   time order, so consecutive values are close; a dictionary of nanosecond times
+///   never pays;
+/// - no dictionary for span ids (unique in a file) and parent ids (nearly so), which
+///   was built for every page and then abandoned;
+/// - ZSTD 3 rather than 1: 4% smaller, still far faster than decoding the input
+///   (levels 6–9 gain under 1% more).
+///
+/// What is left is mostly entropy: a span id is 8 random bytes stored as 16 hex
+/// characters (10 bytes/span compressed), times are nanoseconds. BYTE_STREAM_SPLIT
+/// times would save about 3 bytes/span more, but older readers refuse it on integers.
 fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default()))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build()
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    for column in [schema::START_TIME, schema::END_TIME, schema::DURATION_NS] {
+        builder = builder
+            .set_column_dictionary_enabled(ColumnPath::from(column), false)
+            .set_column_encoding(ColumnPath::from(column), Encoding::DELTA_BINARY_PACKED);
+    }
+    for column in [schema::SPAN_ID, schema::PARENT_SPAN_ID] {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), false);
+    }
+    builder.build()
 }
 
 /// A file name no other write (in this or another process) uses: `part-<label>-<time>-…`.

@@ -426,7 +426,7 @@ fn killed_at_random_points_of_compaction_and_replay_loses_nothing_acknowledged()
     let data = tmp.path().join("store");
     let acked = Arc::new(Mutex::new(Vec::new()));
     let next = Arc::new(AtomicU64::new(0));
-    const KILLS: usize = 30;
+    const KILLS: usize = 50;
     for _ in 0..KILLS {
         let receiver = Receiver::start(
             &data,

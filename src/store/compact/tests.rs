@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::TimestampNanosecondType;
 
 use super::*;
@@ -130,25 +130,6 @@ fn small_files_become_one_per_partition_with_every_span_once() {
         let bytes = fs::read(&file).unwrap();
         assert_eq!(record.crc32, Some(crc32fast::hash(&bytes)));
     }
-    // Sorted by trace and span id within the file.
-    let first = &store.parquet_files().unwrap()[0];
-    let file = fs::File::open(first).unwrap();
-    let batch = ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap();
-    let spans = batch
-        .column_by_name(schema::SPAN_ID)
-        .unwrap()
-        .as_string::<i32>();
-    let ids: Vec<&str> = (0..spans.len()).map(|i| spans.value(i)).collect();
-    let mut sorted = ids.clone();
-    sorted.sort();
-    assert_eq!(ids, sorted);
-
     let again = compact(&store, DEFAULT_TARGET_ROWS).unwrap();
     assert_eq!(
         (again.files_before, again.facts_files_before),
