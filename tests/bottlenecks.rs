@@ -42,3 +42,50 @@ fn bad_arguments_and_no_store() {
     assert_cli!("bad_limit", env, ["bottlenecks", "--limit", "ten"]);
     assert_cli!("no_store", Env::new(), ["bottlenecks"]);
 }
+
+/// The critical-path walk takes runs one at a time off a sorted stream whose sort
+/// spills to disk past its memory bound (`PIPESCOPE_STREAM_MEMORY`). One below what
+/// the sort holds gives the same answer as the default (at 24 MB 50,000 spans spill
+/// to two files, as strace shows); one too small for the sort's merge is said, with
+/// the knob to turn, and the walk runs unbounded rather than failing.
+#[test]
+fn the_same_answer_when_the_walk_must_spill() {
+    let env = Env::new();
+    let input = env.dir.path().join("bench");
+    let input_arg = input.display().to_string();
+    let (code, _, stderr) = env.run(&[
+        "synth", "--preset", "bench", "--spans", "50000", "--out", &input_arg,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = env.ingest(&[&input]);
+    assert_eq!(code, 0, "{stderr}");
+    let run = |memory: Option<&str>| {
+        let mut cmd = env.cmd();
+        if let Some(bytes) = memory {
+            cmd.env("PIPESCOPE_STREAM_MEMORY", bytes);
+        }
+        let out = cmd
+            .args(["bottlenecks", "--by", "step", "--format", "json"])
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.success(), stdout, stderr)
+    };
+    let (ok, unbounded, stderr) = run(None);
+    assert!(ok, "{stderr}");
+    assert!(unbounded.contains("\"critical_path_s\""), "{unbounded}");
+    let (ok, bounded, stderr) = run(Some("24000000"));
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("without the bound"), "{stderr}");
+    assert_eq!(bounded, unbounded);
+    let (ok, tiny, stderr) = run(Some("500000"));
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(
+            "pipeline_spans needs more than the 500000 bytes it may hold while streaming"
+        ) && stderr.contains("raise PIPESCOPE_STREAM_MEMORY"),
+        "{stderr}"
+    );
+    assert_eq!(tiny, unbounded);
+}

@@ -111,31 +111,58 @@ struct Accumulator {
     critical_ns: i64,
 }
 
-/// The bottleneck rows of every pipeline trace the engine sees.
+/// The bottleneck rows of every pipeline trace the engine sees, one run at a time.
 pub async fn rows<K: UnitKey>(engine: &Engine) -> Result<Vec<BottleneckRow<K>>, QueryError> {
-    let traces = load::pipeline_traces(engine).await?;
-    Ok(bottlenecks(&traces))
+    let tally = load::fold_pipeline_traces(engine, Tally::<K>::default, |tally, trace| {
+        tally.add(&trace)
+    })
+    .await?;
+    Ok(tally.rows())
 }
 
 /// Computes the bottleneck rows over loaded pipeline traces, sorted by critical-path
 /// time (descending), then by pipeline and unit.
 pub fn bottlenecks<K: UnitKey>(traces: &[LoadedTrace]) -> Vec<BottleneckRow<K>> {
-    let unit = K::UNIT;
-    let mut per_unit: HashMap<(String, String), Accumulator> = HashMap::new();
-    let mut wall_ns: HashMap<String, i64> = HashMap::new();
+    let mut tally = Tally::<K>::default();
     for trace in traces {
+        tally.add(trace);
+    }
+    tally.rows()
+}
+
+/// What the runs seen so far add up to, per pipeline and unit.
+struct Tally<K> {
+    per_unit: HashMap<(String, String), Accumulator>,
+    wall_ns: HashMap<String, i64>,
+    unit: std::marker::PhantomData<K>,
+}
+
+impl<K> Default for Tally<K> {
+    fn default() -> Tally<K> {
+        Tally {
+            per_unit: HashMap::new(),
+            wall_ns: HashMap::new(),
+            unit: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<K: UnitKey> Tally<K> {
+    fn add(&mut self, trace: &LoadedTrace) {
+        let unit = K::UNIT;
         let tree = &trace.tree;
         let Some(root) = pipeline_root(tree) else {
-            continue;
+            return;
         };
         let pipeline = trace.pipeline.clone().unwrap_or_default();
         let root_span = tree.span(root);
-        *wall_ns.entry(pipeline.clone()).or_default() +=
+        *self.wall_ns.entry(pipeline.clone()).or_default() +=
             (root_span.end_ns - root_span.start_ns).max(0);
         let on_path = critical_path(tree, root);
         for (index, critical) in rollup(tree, &on_path, |s| unit.matches(s)) {
             let span = tree.span(index);
-            let acc = per_unit
+            let acc = self
+                .per_unit
                 .entry((pipeline.clone(), unit.label(span)))
                 .or_default();
             acc.durations_s
@@ -144,35 +171,41 @@ pub fn bottlenecks<K: UnitKey>(traces: &[LoadedTrace]) -> Vec<BottleneckRow<K>> 
         }
     }
 
-    let mut ranked: Vec<((String, String), Accumulator)> = per_unit.into_iter().collect();
-    // Ranked on the exact nanoseconds, not the rounded seconds; names break ties.
-    ranked.sort_by(|(a_key, a), (b_key, b)| {
-        (Reverse(a.critical_ns), a_key).cmp(&(Reverse(b.critical_ns), b_key))
-    });
-    ranked
-        .into_iter()
-        .map(|((pipeline, label), mut acc)| {
-            acc.durations_s.sort_by(|a, b| a.total_cmp(b));
-            let critical_s = acc.critical_ns as f64 / 1e9;
-            let wall_s = wall_ns.get(&pipeline).copied().unwrap_or(0) as f64 / 1e9;
-            let share = if wall_s > 0.0 {
-                critical_s / wall_s
-            } else {
-                0.0
-            };
-            BottleneckRow {
-                pipeline,
-                unit: K::new(label),
-                runs: acc.durations_s.len() as u64,
-                p50_s: round3(percentile(&acc.durations_s, 50.0)),
-                p95_s: round3(percentile(&acc.durations_s, 95.0)),
-                mean_s: round3(mean(&acc.durations_s)),
-                total_s: round3(acc.durations_s.iter().sum()),
-                critical_path_s: round3(critical_s),
-                critical_path_share: round3(share),
-            }
-        })
-        .collect()
+    /// The rows, sorted by critical-path time (descending), then pipeline and unit.
+    fn rows(self) -> Vec<BottleneckRow<K>> {
+        let Tally {
+            per_unit, wall_ns, ..
+        } = self;
+        let mut ranked: Vec<((String, String), Accumulator)> = per_unit.into_iter().collect();
+        // Ranked on the exact nanoseconds, not the rounded seconds; names break ties.
+        ranked.sort_by(|(a_key, a), (b_key, b)| {
+            (Reverse(a.critical_ns), a_key).cmp(&(Reverse(b.critical_ns), b_key))
+        });
+        ranked
+            .into_iter()
+            .map(|((pipeline, label), mut acc)| {
+                acc.durations_s.sort_by(|a, b| a.total_cmp(b));
+                let critical_s = acc.critical_ns as f64 / 1e9;
+                let wall_s = wall_ns.get(&pipeline).copied().unwrap_or(0) as f64 / 1e9;
+                let share = if wall_s > 0.0 {
+                    critical_s / wall_s
+                } else {
+                    0.0
+                };
+                BottleneckRow {
+                    pipeline,
+                    unit: K::new(label),
+                    runs: acc.durations_s.len() as u64,
+                    p50_s: round3(percentile(&acc.durations_s, 50.0)),
+                    p95_s: round3(percentile(&acc.durations_s, 95.0)),
+                    mean_s: round3(mean(&acc.durations_s)),
+                    total_s: round3(acc.durations_s.iter().sum()),
+                    critical_path_s: round3(critical_s),
+                    critical_path_share: round3(share),
+                }
+            })
+            .collect()
+    }
 }
 
 /// The outermost pipeline span of a trace (a re-run's pipeline span may sit below a

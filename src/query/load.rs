@@ -9,7 +9,7 @@ use datafusion::common::ScalarValue;
 use super::{Engine, NamedQuery, QueryError};
 use crate::model::tree::{TraceTree, TreeSpan};
 
-/// One trace (or, from [`pipeline_traces`], one pipeline run), ready to walk.
+/// One trace (or, from [`fold_pipeline_traces`], one pipeline run), ready to walk.
 pub struct LoadedTrace {
     /// The trace id; for a pipeline run its `run_key` (`run_traces` in views.sql), which
     /// is the trace id of a run with a pipeline span.
@@ -19,12 +19,81 @@ pub struct LoadedTrace {
     pub tree: TraceTree,
 }
 
-/// Every pipeline run's spans, without attributes, one tree per run: a run without a
-/// pipeline span gets a synthetic one over all its traces ([`TraceTree::for_run`]).
-pub async fn pipeline_traces(engine: &Engine) -> Result<Vec<LoadedTrace>, QueryError> {
+/// Every pipeline run's spans, without attributes, one tree per run (a run without
+/// a pipeline span gets a synthetic one over all its traces, [`TraceTree::for_run`]),
+/// handed to `each` one run at a time, in `run_key` order: memory is one run and
+/// the state, whatever the store holds (see [`Engine::fold`]).
+pub async fn fold_pipeline_traces<S>(
+    engine: &Engine,
+    start: impl Fn() -> S,
+    each: impl Fn(&mut S, LoadedTrace),
+) -> Result<S, QueryError> {
     let query = NamedQuery::PipelineSpans;
-    let result = engine.run(query, vec![]).await?;
-    group(query, &result.batches, "run_key", TraceTree::for_run)
+    let grouped = engine
+        .fold(
+            query,
+            vec![],
+            || Grouping {
+                current: None,
+                state: start(),
+            },
+            |grouping, batch| {
+                for (key, pipeline, span) in tree_spans(query, &batch, "run_key")? {
+                    grouping.push(key, pipeline, span, &each);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    Ok(grouped.finish(&each))
+}
+
+/// Rows sorted by their key, gathered into one trace per key.
+struct Grouping<S> {
+    current: Option<(String, Option<String>, Vec<TreeSpan>)>,
+    state: S,
+}
+
+impl<S> Grouping<S> {
+    fn push(
+        &mut self,
+        key: String,
+        pipeline: Option<String>,
+        span: TreeSpan,
+        each: &impl Fn(&mut S, LoadedTrace),
+    ) {
+        match &mut self.current {
+            Some((current, first_pipeline, spans)) if *current == key => {
+                if first_pipeline.is_none() {
+                    *first_pipeline = pipeline;
+                }
+                spans.push(span);
+            }
+            _ => {
+                self.emit(each);
+                self.current = Some((key, pipeline, vec![span]));
+            }
+        }
+    }
+
+    fn emit(&mut self, each: &impl Fn(&mut S, LoadedTrace)) {
+        if let Some((trace_id, pipeline, spans)) = self.current.take() {
+            let tree = TraceTree::for_run(spans, &trace_id);
+            each(
+                &mut self.state,
+                LoadedTrace {
+                    trace_id,
+                    pipeline,
+                    tree,
+                },
+            );
+        }
+    }
+
+    fn finish(mut self, each: &impl Fn(&mut S, LoadedTrace)) -> S {
+        self.emit(each);
+        self.state
+    }
 }
 
 /// Every trace that holds an execution of `test` (any test when `None`), with attributes.
@@ -84,54 +153,10 @@ fn group(
 ) -> Result<Vec<LoadedTrace>, QueryError> {
     let mut traces: HashMap<String, (Option<String>, Vec<TreeSpan>)> = HashMap::new();
     for batch in batches {
-        let text = |name: &str| -> Result<&StringArray, QueryError> {
-            let c = column(query, batch, name)?;
-            c.as_string_opt::<i32>()
-                .ok_or_else(|| wrong_type(query, name, "Utf8", c))
-        };
-        let time = |name: &str| {
-            let c = column(query, batch, name)?;
-            c.as_primitive_opt::<TimestampNanosecondType>()
-                .ok_or_else(|| wrong_type(query, name, "Timestamp(ns)", c))
-        };
-        let (key, span_id, parent, name) = (
-            text(key)?,
-            text("span_id")?,
-            text("parent_span_id")?,
-            text("name")?,
-        );
-        let (status, role, pipeline, task, test, outcome) = (
-            text("status")?,
-            text("role")?,
-            text("pipeline")?,
-            text("task")?,
-            text("test")?,
-            text("outcome")?,
-        );
-        let (start, end) = (time("start_time")?, time("end_time")?);
-        let attributes = batch
-            .column_by_name("attributes")
-            .and_then(|c| c.as_map_opt());
-        let opt = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
-        for i in 0..batch.num_rows() {
-            let span = TreeSpan {
-                span_id: span_id.value(i).to_string(),
-                parent_span_id: opt(parent, i),
-                name: name.value(i).to_string(),
-                start_ns: start.value(i),
-                end_ns: end.value(i),
-                error: status.value(i) == "error",
-                role: opt(role, i),
-                task: opt(task, i),
-                test: opt(test, i),
-                outcome: opt(outcome, i),
-                attributes: attributes.map(|m| map_pairs(m, i)).unwrap_or_default(),
-            };
-            let entry = traces
-                .entry(key.value(i).to_string())
-                .or_insert_with(|| (None, Vec::new()));
+        for (key, pipeline, span) in tree_spans(query, batch, key)? {
+            let entry = traces.entry(key).or_insert_with(|| (None, Vec::new()));
             if entry.0.is_none() {
-                entry.0 = opt(pipeline, i);
+                entry.0 = pipeline;
             }
             entry.1.push(span);
         }
@@ -146,6 +171,61 @@ fn group(
         .collect();
     loaded.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
     Ok(loaded)
+}
+
+/// Each row of `batch` as (its `key` column, its pipeline, the span).
+fn tree_spans(
+    query: NamedQuery,
+    batch: &RecordBatch,
+    key: &str,
+) -> Result<Vec<(String, Option<String>, TreeSpan)>, QueryError> {
+    let text = |name: &str| -> Result<&StringArray, QueryError> {
+        let c = column(query, batch, name)?;
+        c.as_string_opt::<i32>()
+            .ok_or_else(|| wrong_type(query, name, "Utf8", c))
+    };
+    let time = |name: &str| {
+        let c = column(query, batch, name)?;
+        c.as_primitive_opt::<TimestampNanosecondType>()
+            .ok_or_else(|| wrong_type(query, name, "Timestamp(ns)", c))
+    };
+    let (key, span_id, parent, name) = (
+        text(key)?,
+        text("span_id")?,
+        text("parent_span_id")?,
+        text("name")?,
+    );
+    let (status, role, pipeline, task, test, outcome) = (
+        text("status")?,
+        text("role")?,
+        text("pipeline")?,
+        text("task")?,
+        text("test")?,
+        text("outcome")?,
+    );
+    let (start, end) = (time("start_time")?, time("end_time")?);
+    let attributes = batch
+        .column_by_name("attributes")
+        .and_then(|c| c.as_map_opt());
+    let opt = |a: &StringArray, i: usize| (!a.is_null(i)).then(|| a.value(i).to_string());
+    Ok((0..batch.num_rows())
+        .map(|i| {
+            let span = TreeSpan {
+                span_id: span_id.value(i).to_string(),
+                parent_span_id: opt(parent, i),
+                name: name.value(i).to_string(),
+                start_ns: start.value(i),
+                end_ns: end.value(i),
+                error: status.value(i) == "error",
+                role: opt(role, i),
+                task: opt(task, i),
+                test: opt(test, i),
+                outcome: opt(outcome, i),
+                attributes: attributes.map(|m| map_pairs(m, i)).unwrap_or_default(),
+            };
+            (key.value(i).to_string(), opt(pipeline, i), span)
+        })
+        .collect())
 }
 
 fn map_pairs(map: &MapArray, i: usize) -> Vec<(String, String)> {

@@ -31,24 +31,27 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// The most recent successful run's critical path (any run when none succeeded).
+/// Runs are taken one at a time off the store; only the best so far is kept.
 pub(super) async fn recent(engine: &Engine) -> Result<Option<(String, Vec<Bar>)>, QueryError> {
-    let traces = load::pipeline_traces(engine).await?;
-    let root_of = |t: &load::LoadedTrace| {
-        (0..t.tree.len()).find(|&i| {
-            t.tree.span(i).role.as_deref() == Some("pipeline") && t.tree.parent(i).is_none()
-        })
-    };
-    let candidate = traces
-        .iter()
-        .filter_map(|t| root_of(t).map(|r| (t, r)))
-        .max_by_key(|(t, r)| {
-            let span = t.tree.span(*r);
-            (span.outcome.as_deref() == Some("pass"), span.start_ns)
-        });
-    let Some((trace, root)) = candidate else {
-        return Ok(None);
-    };
-    Ok(Some((trace.trace_id.clone(), waterfall(&trace.tree, root))))
+    let best = load::fold_pipeline_traces(
+        engine,
+        || None::<((bool, i64), load::LoadedTrace, usize)>,
+        |best, trace| {
+            let root = (0..trace.tree.len()).find(|&i| {
+                trace.tree.span(i).role.as_deref() == Some("pipeline")
+                    && trace.tree.parent(i).is_none()
+            });
+            let Some(root) = root else { return };
+            let span = trace.tree.span(root);
+            let rank = (span.outcome.as_deref() == Some("pass"), span.start_ns);
+            // Ties go to the later run in key order, as `max_by_key` did.
+            if best.as_ref().is_none_or(|(top, _, _)| rank >= *top) {
+                *best = Some((rank, trace, root));
+            }
+        },
+    )
+    .await?;
+    Ok(best.map(|(_, trace, root)| (trace.trace_id.clone(), waterfall(&trace.tree, root))))
 }
 
 /// The waterfall rows of `root`'s critical path: every span that is on it or has
