@@ -19,4 +19,4 @@ SELECT
     s.outcome
 FROM spans s
 JOIN run_traces r ON s.trace_id = r.trace_id
-ORDER BY run_key;
+ORDER BY run_key, s.trace_id, s.span_id;

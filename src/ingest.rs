@@ -95,7 +95,7 @@ impl Default for IngestOptions {
         IngestOptions {
             format: None,
             strict: false,
-            batch_spans: 200_000,
+            batch_spans: 50_000,
             conventions: Conventions::builtin(),
             spans_seen: None,
             junit: JunitContext::default(),
@@ -343,7 +343,7 @@ impl Batcher {
             batch.append(&mut spans);
         }
         self.buffered_count = 0;
-        self.writer.write(&batch)?;
+        self.writer.write(batch)?;
         Ok(())
     }
 

@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::critical_path::{critical_path, rollup};
+use super::critical_path::{critical_path, pipeline_root, rollup};
 use super::stats::{mean, percentile, round3};
-use crate::model::tree::{TraceTree, TreeSpan};
+use crate::model::tree::TreeSpan;
 use crate::query::load::{self, LoadedTrace};
 use crate::query::{Engine, QueryError};
 
@@ -208,22 +208,10 @@ impl<K: UnitKey> Tally<K> {
     }
 }
 
-/// The outermost pipeline span of a trace (a re-run's pipeline span may sit below a
-/// parent that was not exported; then the first pipeline span is taken).
-fn pipeline_root(tree: &TraceTree) -> Option<usize> {
-    let pipelines: Vec<usize> = (0..tree.len())
-        .filter(|&i| tree.span(i).role.as_deref() == Some("pipeline"))
-        .collect();
-    pipelines
-        .iter()
-        .copied()
-        .find(|&i| tree.parent(i).is_none())
-        .or_else(|| pipelines.first().copied())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::tree::TraceTree;
     use crate::query::Rows;
 
     fn span(id: &str, parent: Option<&str>, role: &str, start: i64, end: i64) -> TreeSpan {

@@ -68,6 +68,25 @@ pub fn critical_path(tree: &TraceTree, root: usize) -> Vec<i64> {
     own
 }
 
+/// The run's pipeline span to walk from: the longest pipeline span without a parent
+/// (a trace can hold a second, small one whose parent was not exported), else the
+/// longest pipeline span (a re-run's may sit below a parent that was not exported).
+/// Ties go to the earlier start, then the lower span id: the choice depends on the
+/// spans, not on the order they were read in.
+pub fn pipeline_root(tree: &TraceTree) -> Option<usize> {
+    let pipelines = (0..tree.len()).filter(|&i| tree.span(i).role.as_deref() == Some("pipeline"));
+    let rank = |&i: &usize| {
+        let s = tree.span(i);
+        (
+            tree.parent(i).is_none(),
+            s.end_ns.saturating_sub(s.start_ns),
+            std::cmp::Reverse(s.start_ns),
+            std::cmp::Reverse(s.span_id.as_str()),
+        )
+    };
+    pipelines.max_by(|a, b| rank(a).cmp(&rank(b)))
+}
+
 /// The spans on the critical path below `root` (those with own critical time > 0), in
 /// the tree's depth-first order. Convenient for displaying the chain itself.
 pub fn critical_spans(tree: &TraceTree, root: usize) -> Vec<usize> {
@@ -170,18 +189,15 @@ impl Frame {
             })
             .collect();
         // Latest end last; among equal ends the earliest start (the longer chain) last,
-        // then the lowest index, so the walk is deterministic.
+        // then the lowest span id: the walk depends on the spans, not on the order
+        // they were read in (a sorted stream, a hash join).
+        let id = |c: &Candidate| tree.span(c.index).span_id.as_str();
         candidates.sort_by(|a, b| {
-            (
-                a.end,
-                std::cmp::Reverse(a.start),
-                std::cmp::Reverse(a.index),
-            )
-                .cmp(&(
-                    b.end,
-                    std::cmp::Reverse(b.start),
-                    std::cmp::Reverse(b.index),
-                ))
+            (a.end, std::cmp::Reverse(a.start), std::cmp::Reverse(id(a))).cmp(&(
+                b.end,
+                std::cmp::Reverse(b.start),
+                std::cmp::Reverse(id(b)),
+            ))
         });
         Frame {
             node,
@@ -199,6 +215,26 @@ mod tests {
 
     fn span(id: &str, parent: Option<&str>, start: i64, end: i64) -> TreeSpan {
         TreeSpan::for_test(id, parent, start, end)
+    }
+
+    #[test]
+    fn the_pipeline_root_is_the_long_one_whatever_the_order_of_the_spans() {
+        let pipeline = |id: &str, parent: Option<&str>, start, end| TreeSpan {
+            role: Some("pipeline".to_string()),
+            ..span(id, parent, start, end)
+        };
+        // A trace with its pipeline and a small pipeline span whose parent was not
+        // exported (an upload step's own pipeline): both are roots after repair.
+        let spans = vec![
+            pipeline("ff", None, 0, 100),
+            task("t1", "ff", 0, 60),
+            pipeline("00", Some("gone"), 98, 99),
+        ];
+        for order in [spans.clone(), spans.iter().rev().cloned().collect()] {
+            let tree = TraceTree::new(order);
+            let root = pipeline_root(&tree).expect("a root");
+            assert_eq!(tree.span(root).span_id, "ff");
+        }
     }
 
     fn task(id: &str, parent: &str, start: i64, end: i64) -> TreeSpan {

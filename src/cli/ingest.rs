@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long, env = "PIPESCOPE_CONVENTIONS")]
     pub conventions: Option<PathBuf>,
     /// Spans held in memory before they are normalised and written.
-    #[arg(long, default_value_t = 200_000)]
+    #[arg(long, default_value_t = 50_000)]
     pub batch_spans: usize,
 }
 

@@ -83,7 +83,7 @@ pub(super) async fn store_with(spans: &[Span]) -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let mut writer = StoreWriter::new(&store).unwrap();
-    writer.write(spans).unwrap();
+    writer.write(spans.to_vec()).unwrap();
     writer.finish().unwrap();
     let engine = Engine::open(&store, &Filters::default()).await.unwrap();
     (dir, engine)
@@ -266,7 +266,7 @@ async fn filters_narrow_every_query() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let mut writer = StoreWriter::new(&store).unwrap();
-    writer.write(&history()).unwrap();
+    writer.write(history()).unwrap();
     writer.finish().unwrap();
     let filters = Filters {
         branches: vec!["main".into()],
@@ -289,7 +289,7 @@ async fn writing_the_same_spans_twice_stores_them_once() {
     let store = Store::open(dir.path()).unwrap();
     for _ in 0..2 {
         let mut writer = StoreWriter::new(&store).unwrap();
-        writer.write(&history()).unwrap();
+        writer.write(history()).unwrap();
         writer.finish().unwrap();
     }
     let engine = Engine::open(&store, &Filters::default()).await.unwrap();
@@ -311,7 +311,7 @@ async fn facts_learned_later_complete_spans_stored_earlier() {
         s.ci.commit = None;
     }
     let mut writer = StoreWriter::new(&store).unwrap();
-    writer.write(&early).unwrap();
+    writer.write(early.clone()).unwrap();
     writer.finish().unwrap();
     // Second ingest: the pipeline span arrives, and with it the trace's branch.
     let mut late = run(9, "main", "c9", false, &[]);
@@ -322,7 +322,7 @@ async fn facts_learned_later_complete_spans_stored_earlier() {
     };
     let mut writer = StoreWriter::new(&store).unwrap();
     writer.set_trace_facts(&late[0].trace_id, &facts);
-    writer.write(&std::mem::take(&mut late)).unwrap();
+    writer.write(std::mem::take(&mut late)).unwrap();
     writer.finish().unwrap();
 
     let engine = Engine::open(

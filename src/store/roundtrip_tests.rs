@@ -159,7 +159,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let mut writer = StoreWriter::new(&store).unwrap();
-        writer.write(&spans).unwrap();
+        writer.write(spans.clone()).unwrap();
         writer.finish().unwrap();
 
         let mut back = Vec::new();

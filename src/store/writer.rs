@@ -114,7 +114,7 @@ impl StoreWriter {
 
     /// Buffers spans for writing, dropping those already stored. The spans are durable
     /// only after [`StoreWriter::finish`] (or [`StoreWriter::commit`]) returns.
-    pub fn write(&mut self, spans: &[Span]) -> Result<(), StoreError> {
+    pub fn write(&mut self, spans: Vec<Span>) -> Result<(), StoreError> {
         let mut by_date: HashMap<String, Vec<Span>> = HashMap::new();
         for span in spans {
             let date = partition_date(span.start_ns);
@@ -129,7 +129,7 @@ impl StoreWriter {
                 if !self.new_traces.contains(&span.trace_id) {
                     self.new_traces.insert(span.trace_id.clone());
                 }
-                by_date.entry(date).or_default().push(span.clone());
+                by_date.entry(date).or_default().push(span);
             } else {
                 self.stats.duplicates += 1;
             }
@@ -361,7 +361,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let mut writer = StoreWriter::new(&store).unwrap();
-        writer.write(&[span(0, 1), span(1, 2)]).unwrap();
+        writer.write(vec![span(0, 1), span(1, 2)]).unwrap();
         assert_eq!(
             store.parquet_files().unwrap().len(),
             0,
@@ -381,7 +381,9 @@ mod tests {
         std::fs::write(partition.join(".crashed.parquet.tmp"), b"half a file").unwrap();
         let mut writer = StoreWriter::new(&store).unwrap();
         assert!(!partition.join(".crashed.parquet.tmp").exists());
-        writer.write(&[span(0, 1), span(1, 2), span(1, 2)]).unwrap();
+        writer
+            .write(vec![span(0, 1), span(1, 2), span(1, 2)])
+            .unwrap();
         let stats = writer.finish().unwrap();
         assert_eq!((stats.stored, stats.duplicates, stats.files), (2, 1, 2));
         let names: Vec<String> = store
@@ -406,7 +408,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(3);
         let spans: Vec<Span> = (0..7).map(|i| span(0, i)).collect();
-        writer.write(&spans).unwrap();
+        writer.write(spans.clone()).unwrap();
         let sealed = walk(dir.path())
             .into_iter()
             .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
@@ -427,7 +429,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(2);
         let spans: Vec<Span> = (0..5).map(|i| span(i % 2, i as u64)).collect();
-        writer.write(&spans).unwrap();
+        writer.write(spans.clone()).unwrap();
         writer.set_trace_facts(&spans[0].trace_id, &on_main());
         // Seal everything, then put a non-empty directory where the last file goes.
         writer.write_facts().unwrap();
@@ -462,7 +464,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let mut writer = StoreWriter::new(&store).unwrap().with_max_rows_per_file(3);
         let spans: Vec<Span> = (0..7).map(|i| span(0, i)).collect();
-        writer.write(&spans).unwrap();
+        writer.write(spans.clone()).unwrap();
         writer.set_trace_facts(&spans[0].trace_id, &on_main());
         writer.finish().unwrap();
         let mut files = store.parquet_files().unwrap();
@@ -491,18 +493,18 @@ mod tests {
         // 20 days of 10 spans; keys for about 2 days fit in memory.
         let spans: Vec<Span> = (0..200).map(|i| span(i % 20, i as u64)).collect();
         let mut writer = StoreWriter::new(&store).unwrap().with_key_budget(25);
-        writer.write(&spans[..100]).unwrap();
-        writer.write(&spans).unwrap();
+        writer.write(spans[..100].to_vec()).unwrap();
+        writer.write(spans.clone()).unwrap();
         assert!(writer.open.len() <= MAX_OPEN_FILES, "{}", writer.open.len());
         assert!(writer.known.len() <= 25 + 10 * MAX_OPEN_FILES);
         // The same spans again in the same writer: days dropped from memory are read
         // back from the writer's own sealed files.
-        writer.write(&spans).unwrap();
+        writer.write(spans.clone()).unwrap();
         let stats = writer.finish().unwrap();
         assert_eq!((stats.stored, stats.duplicates), (200, 300));
         // And by the next writer, from the stored files.
         let mut again = StoreWriter::new(&store).unwrap().with_key_budget(25);
-        again.write(&spans).unwrap();
+        again.write(spans.clone()).unwrap();
         let stats = again.finish().unwrap();
         assert_eq!((stats.stored, stats.duplicates), (0, 200));
     }
@@ -513,12 +515,12 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let spans: Vec<Span> = (0..200).map(|i| span(i % 20, i as u64)).collect();
         let mut writer = StoreWriter::new(&store).unwrap();
-        writer.write(&spans).unwrap();
+        writer.write(spans.clone()).unwrap();
         writer.finish().unwrap();
         // A store of 20 days; a write to one of them reads that day's 10 keys.
         let mut writer = StoreWriter::new(&store).unwrap();
         assert_eq!(writer.known.len(), 0, "nothing loaded up front");
-        writer.write(&[span(3, 3), span(3, 1_000)]).unwrap();
+        writer.write(vec![span(3, 3), span(3, 1_000)]).unwrap();
         assert_eq!(writer.known.len(), 11);
         let stats = writer.finish().unwrap();
         assert_eq!((stats.stored, stats.duplicates), (1, 1));
@@ -530,12 +532,12 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let spans: Vec<Span> = (0..6).map(|i| span(0, i)).collect();
         let mut writer = StoreWriter::new(&store).unwrap();
-        writer.write(&spans[..3]).unwrap();
+        writer.write(spans[..3].to_vec()).unwrap();
         writer.finish().unwrap();
         let damaged = store.parquet_files().unwrap()[0].clone();
         fs::write(&damaged, b"not parquet").unwrap();
         let mut writer = StoreWriter::new(&store).unwrap();
-        writer.write(&spans).unwrap();
+        writer.write(spans.clone()).unwrap();
         let stats = writer.finish().unwrap();
         assert_eq!((stats.stored, stats.duplicates), (6, 0));
     }

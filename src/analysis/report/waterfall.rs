@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::analysis::critical_path::critical_path;
+use crate::analysis::critical_path::{critical_path, pipeline_root};
 use crate::analysis::stats::round3;
 use crate::model::tree::TraceTree;
 use crate::query::{Engine, QueryError, load};
@@ -37,11 +37,9 @@ pub(super) async fn recent(engine: &Engine) -> Result<Option<(String, Vec<Bar>)>
         engine,
         || None::<((bool, i64), load::LoadedTrace, usize)>,
         |best, trace| {
-            let root = (0..trace.tree.len()).find(|&i| {
-                trace.tree.span(i).role.as_deref() == Some("pipeline")
-                    && trace.tree.parent(i).is_none()
-            });
-            let Some(root) = root else { return };
+            let Some(root) = pipeline_root(&trace.tree) else {
+                return;
+            };
             let span = trace.tree.span(root);
             let rank = (span.outcome.as_deref() == Some("pass"), span.start_ns);
             // Ties go to the later run in key order, as `max_by_key` did.

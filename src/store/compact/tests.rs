@@ -35,7 +35,7 @@ fn small_files_store(writes: u64, per_write: u64) -> (tempfile::TempDir, Store) 
         let spans: Vec<Span> = (0..per_write)
             .map(|i| span(w, w * 1_000 + i, (i % 2) as i64))
             .collect();
-        writer.write(&spans).unwrap();
+        writer.write(spans.clone()).unwrap();
         let facts = TraceFacts {
             branch: Some(format!("branch-{w}")),
             ..TraceFacts::default()
