@@ -1,5 +1,6 @@
 //! `pipescope synth` as a user meets it: the files it writes, the same bytes for the
-//! same seed, the bench preset's size, and bad arguments. What the test preset
+//! same seed, the bench preset's size and a truth that counts what its files hold, and
+//! bad arguments (its memory is in synth_streaming.rs). What the test preset
 //! plants is checked against the analyses in planted_truth.rs.
 
 mod common;
@@ -66,14 +67,19 @@ fn writes_the_test_history_and_what_it_planted() {
 fn the_same_seed_writes_the_same_bytes() {
     let env = Env::new();
     let dir = |name: &str| env.dir.path().join(name);
-    for (name, seed) in [("a", "7"), ("b", "7"), ("c", "8")] {
-        let out = env.arg(&dir(name));
-        let (code, _, stderr) =
-            env.run(&["synth", "--preset", "test", "--seed", seed, "--out", &out]);
-        assert_eq!(code, 0, "{stderr}");
+    for preset in ["test", "bench"] {
+        for (name, seed) in [("a", "7"), ("b", "7"), ("c", "8")] {
+            let out = env.arg(&dir(&format!("{preset}-{name}")));
+            let args = [
+                "synth", "--preset", preset, "--spans", "5000", "--seed", seed, "--out", &out,
+            ];
+            let (code, _, stderr) = env.run(&args);
+            assert_eq!(code, 0, "{stderr}");
+        }
+        let [a, b, c] = ["a", "b", "c"].map(|name| contents(&dir(&format!("{preset}-{name}"))));
+        assert!(a == b, "{preset}: seed 7 twice");
+        assert!(a != c, "{preset}: seeds 7 and 8");
     }
-    assert!(contents(&dir("a")) == contents(&dir("b")), "seed 7 twice");
-    assert!(contents(&dir("a")) != contents(&dir("c")), "seeds 7 and 8");
 }
 
 #[test]
@@ -84,6 +90,54 @@ fn the_bench_preset_is_sized_by_spans() {
         "synth", "--preset", "bench", "--spans", "2000", "--out", &out,
     ];
     assert_cli!("bench_preset", env, args);
+}
+
+#[test]
+fn the_bench_truth_counts_what_its_files_hold() {
+    // Enough spans for many files, so the truth must add up across every file written
+    // while the generation went on.
+    let env = Env::new();
+    let (out, truth) = (
+        env.dir.path().join("bench"),
+        env.dir.path().join("truth.json"),
+    );
+    let (out_arg, truth_arg) = (env.arg(&out), env.arg(&truth));
+    let args = [
+        "synth", "--preset", "bench", "--spans", "20000", "--out", &out_arg, "--truth", &truth_arg,
+    ];
+    let (code, _, stderr) = env.run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let files = contents(&out);
+    assert!(files.len() > 10, "only {} files", files.len());
+    let mut traces = std::collections::BTreeSet::new();
+    let (mut lines, mut spans) = (0, 0);
+    for (name, bytes) in &files {
+        for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let doc: serde_json::Value = serde_json::from_slice(line)
+                .unwrap_or_else(|e| panic!("{name}: line {}: {e}", lines + 1));
+            lines += 1;
+            for rs in doc["resourceSpans"].as_array().expect("resourceSpans") {
+                for ss in rs["scopeSpans"].as_array().expect("scopeSpans") {
+                    for span in ss["spans"].as_array().expect("spans") {
+                        traces.insert(span["traceId"].as_str().expect("traceId").to_string());
+                        spans += 1;
+                    }
+                }
+            }
+        }
+    }
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&truth).expect("truth")).expect("JSON");
+    assert_eq!(truth["spans"], spans);
+    assert_eq!(truth["traces"], traces.len());
+    assert_eq!(truth["traces"], lines, "one trace a line");
+    let runs: u64 = truth["branch_runs"]
+        .as_object()
+        .expect("branch_runs")
+        .values()
+        .map(|r| r[0].as_u64().expect("a count"))
+        .sum();
+    assert_eq!(truth["traces"], runs);
 }
 
 #[test]

@@ -4,6 +4,14 @@
 //! are written a second time as Jaeger or Zipkin (the same ids and µs times), which the
 //! store must deduplicate. Traces with links (GitHub re-runs) never go to Zipkin only,
 //! because Zipkin has no links and the attempt would be lost.
+//!
+//! Traces arrive one at a time ([`Files::push`]) and each file is handed to the
+//! [`Sink`] as soon as it is full, so at most one file's worth of traces per format is
+//! held. Only the duplicates (messy data, a few % of the small presets' traces) wait
+//! for the end, in one file each.
+
+use std::convert::Infallible;
+use std::path::Path;
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -14,6 +22,38 @@ use super::encode_legacy::{jaeger_document, zipkin_document, zipkin_spans};
 use super::encode_otlp::{IdStyle, OtlpStyle, document, resource_spans, tempo_document};
 use super::trace::{SynthTrace, hex};
 
+/// Where finished files go.
+pub(crate) trait Sink {
+    type Error;
+    /// Takes one whole file: its name (with extension) and its bytes.
+    fn file(&mut self, name: String, bytes: Vec<u8>) -> Result<(), Self::Error>;
+}
+
+/// Keeps the files in memory, in the order they were finished.
+impl Sink for Vec<(String, Vec<u8>)> {
+    type Error = Infallible;
+    fn file(&mut self, name: String, bytes: Vec<u8>) -> Result<(), Infallible> {
+        self.push((name, bytes));
+        Ok(())
+    }
+}
+
+/// Writes each file into a directory that exists.
+pub(crate) struct DirSink<'a>(pub &'a Path);
+
+impl Sink for DirSink<'_> {
+    type Error = std::io::Error;
+    fn file(&mut self, name: String, bytes: Vec<u8>) -> std::io::Result<()> {
+        std::fs::write(self.0.join(name), bytes)
+    }
+}
+
+/// Traces per file of each batched format.
+const OTLP_LINES_PER_FILE: usize = 40;
+const OTLP_PRETTY_PER_FILE: usize = 25;
+const JAEGER_PER_FILE: usize = 20;
+const ZIPKIN_PER_FILE: usize = 30;
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fmt {
     OtlpLines,
@@ -23,101 +63,194 @@ enum Fmt {
     Tempo,
 }
 
-/// Output files plus the number of traces written twice.
-pub(crate) fn write_files(
-    traces: &[&SynthTrace],
+/// Traces waiting for their file to fill, and how many files of the format are done.
+#[derive(Default)]
+struct Pending {
+    traces: Vec<SynthTrace>,
+    files: usize,
+}
+
+/// Lays traces out into files as they come.
+pub(crate) struct Files<S> {
+    sink: S,
     mix: FormatMix,
     messy: bool,
-    seed: u64,
-) -> (Vec<(String, Vec<u8>)>, u64) {
-    // A separate stream so that file layout choices never shift the scenario's rng.
-    let mut rng = SmallRng::seed_from_u64(seed ^ 0x5eed_f11e_5eed_f11e);
-    let mut by_fmt: [Vec<&SynthTrace>; 5] = Default::default();
-    let mut dup_jaeger = Vec::new();
-    let mut dup_zipkin = Vec::new();
-    for &t in traces {
+    rng: SmallRng,
+    /// The OTLP lines file being filled: its bytes and its number of traces.
+    lines: Vec<u8>,
+    lines_traces: usize,
+    lines_files: usize,
+    pretty: Pending,
+    jaeger: Pending,
+    zipkin: Pending,
+    dup_jaeger: Vec<SynthTrace>,
+    dup_zipkin: Vec<SynthTrace>,
+}
+
+impl<S: Sink> Files<S> {
+    pub(crate) fn new(sink: S, mix: FormatMix, messy: bool, seed: u64) -> Self {
+        Files {
+            sink,
+            mix,
+            messy,
+            // A separate stream so that file layout choices never shift the scenario's rng.
+            rng: SmallRng::seed_from_u64(seed ^ 0x5eed_f11e_5eed_f11e),
+            lines: Vec::new(),
+            lines_traces: 0,
+            lines_files: 0,
+            pretty: Pending::default(),
+            jaeger: Pending::default(),
+            zipkin: Pending::default(),
+            dup_jaeger: Vec::new(),
+            dup_zipkin: Vec::new(),
+        }
+    }
+
+    /// Places one trace; writes the file it completes.
+    pub(crate) fn push(&mut self, t: SynthTrace) -> Result<(), S::Error> {
         let linked = t.spans.iter().any(|s| !s.links.is_empty());
-        let fmt = match mix {
+        let fmt = match self.mix {
             FormatMix::OtlpOnly => Fmt::OtlpLines,
             FormatMix::All => {
-                let r: f64 = rng.random();
+                let r: f64 = self.rng.random();
                 match r {
                     _ if r < 0.58 => Fmt::OtlpLines,
                     _ if r < 0.70 => Fmt::OtlpPretty,
                     _ if r < 0.84 => Fmt::Jaeger,
                     _ if r < 0.96 && !linked => Fmt::Zipkin,
                     _ if r < 0.96 => Fmt::Jaeger,
-                    _ if messy => Fmt::Tempo,
+                    _ if self.messy => Fmt::Tempo,
                     _ => Fmt::OtlpLines,
                 }
             }
         };
-        if fmt == Fmt::OtlpLines && messy && mix == FormatMix::All && rng.random_bool(0.08) {
-            if linked || rng.random_bool(0.5) {
-                dup_jaeger.push(t);
-            } else {
-                dup_zipkin.push(t);
+        match fmt {
+            Fmt::OtlpLines => {
+                let dup = self.messy && self.mix == FormatMix::All && self.rng.random_bool(0.08);
+                let to_jaeger = dup && (linked || self.rng.random_bool(0.5));
+                self.push_line(&t)?;
+                if to_jaeger {
+                    self.dup_jaeger.push(t);
+                } else if dup {
+                    self.dup_zipkin.push(t);
+                }
+            }
+            Fmt::OtlpPretty => {
+                self.pretty.traces.push(t);
+                if self.pretty.traces.len() == OTLP_PRETTY_PER_FILE {
+                    self.flush_pretty()?;
+                }
+            }
+            Fmt::Jaeger => {
+                self.jaeger.traces.push(t);
+                if self.jaeger.traces.len() == JAEGER_PER_FILE {
+                    self.flush_jaeger()?;
+                }
+            }
+            Fmt::Zipkin => {
+                self.zipkin.traces.push(t);
+                if self.zipkin.traces.len() == ZIPKIN_PER_FILE {
+                    self.flush_zipkin()?;
+                }
+            }
+            Fmt::Tempo => {
+                let name = format!("tempo-{}.json", hex(&t.trace_id));
+                self.sink.file(name, to_bytes(&tempo_document(&t), false))?;
             }
         }
-        by_fmt[fmt as usize].push(t);
+        Ok(())
     }
-    let mut files = Vec::new();
-    for (k, chunk) in by_fmt[Fmt::OtlpLines as usize].chunks(40).enumerate() {
-        let style = if messy {
-            quirky_style(k)
+
+    /// Writes the files still open; returns the sink and the number of traces written
+    /// twice.
+    pub(crate) fn finish(mut self) -> Result<(S, u64), S::Error> {
+        if self.lines_traces > 0 {
+            self.flush_lines()?;
+        }
+        if !self.pretty.traces.is_empty() {
+            self.flush_pretty()?;
+        }
+        if !self.jaeger.traces.is_empty() {
+            self.flush_jaeger()?;
+        }
+        if !self.zipkin.traces.is_empty() {
+            self.flush_zipkin()?;
+        }
+        if !self.dup_jaeger.is_empty() {
+            let refs: Vec<&SynthTrace> = self.dup_jaeger.iter().collect();
+            let bytes = to_bytes(&jaeger_document(&refs), true);
+            self.sink.file("dup-jaeger-000.json".into(), bytes)?;
+        }
+        if !self.dup_zipkin.is_empty() {
+            // A flat list of spans, the `/api/v2/trace/{id}` shape, for variety.
+            let flat: Vec<Value> = self.dup_zipkin.iter().flat_map(zipkin_spans).collect();
+            let bytes = to_bytes(&Value::Array(flat), false);
+            self.sink.file("dup-zipkin-000.json".into(), bytes)?;
+        }
+        let dups = (self.dup_jaeger.len() + self.dup_zipkin.len()) as u64;
+        Ok((self.sink, dups))
+    }
+
+    fn push_line(&mut self, t: &SynthTrace) -> Result<(), S::Error> {
+        let style = if self.messy {
+            quirky_style(self.lines_files)
         } else {
             OtlpStyle::STANDARD
         };
-        let mut buf = Vec::new();
-        for t in chunk {
-            let line = serde_json::json!({ "resourceSpans": resource_spans(t, &style) });
-            push_json(&mut buf, &line, false);
-            buf.push(b'\n');
+        let line = serde_json::json!({ "resourceSpans": resource_spans(t, &style) });
+        push_json(&mut self.lines, &line, false);
+        self.lines.push(b'\n');
+        self.lines_traces += 1;
+        if self.lines_traces == OTLP_LINES_PER_FILE {
+            self.flush_lines()?;
         }
-        files.push((format!("otlp-lines-{k:03}.jsonl"), buf));
+        Ok(())
     }
-    for (k, chunk) in by_fmt[Fmt::OtlpPretty as usize].chunks(25).enumerate() {
-        let style = if messy {
+
+    fn flush_lines(&mut self) -> Result<(), S::Error> {
+        let name = format!("otlp-lines-{:03}.jsonl", self.lines_files);
+        self.lines_files += 1;
+        self.lines_traces = 0;
+        self.sink.file(name, std::mem::take(&mut self.lines))
+    }
+
+    fn flush_pretty(&mut self) -> Result<(), S::Error> {
+        let k = self.pretty.files;
+        let style = if self.messy {
             quirky_style(k + 1)
         } else {
             OtlpStyle::STANDARD
         };
-        files.push((
-            format!("otlp-{k:03}.json"),
-            to_bytes(&document(chunk, &style), true),
-        ));
+        let bytes = to_bytes(&document(&self.pretty.refs(), &style), true);
+        self.pretty.done();
+        self.sink.file(format!("otlp-{k:03}.json"), bytes)
     }
-    for (k, chunk) in by_fmt[Fmt::Jaeger as usize].chunks(20).enumerate() {
-        files.push((
-            format!("jaeger-{k:03}.json"),
-            to_bytes(&jaeger_document(chunk), true),
-        ));
+
+    fn flush_jaeger(&mut self) -> Result<(), S::Error> {
+        let k = self.jaeger.files;
+        let bytes = to_bytes(&jaeger_document(&self.jaeger.refs()), true);
+        self.jaeger.done();
+        self.sink.file(format!("jaeger-{k:03}.json"), bytes)
     }
-    for (k, chunk) in by_fmt[Fmt::Zipkin as usize].chunks(30).enumerate() {
-        files.push((
-            format!("zipkin-{k:03}.json"),
-            to_bytes(&zipkin_document(chunk), false),
-        ));
+
+    fn flush_zipkin(&mut self) -> Result<(), S::Error> {
+        let k = self.zipkin.files;
+        let bytes = to_bytes(&zipkin_document(&self.zipkin.refs()), false);
+        self.zipkin.done();
+        self.sink.file(format!("zipkin-{k:03}.json"), bytes)
     }
-    for t in &by_fmt[Fmt::Tempo as usize] {
-        let name = format!("tempo-{}.json", hex(&t.trace_id));
-        files.push((name, to_bytes(&tempo_document(t), false)));
+}
+
+impl Pending {
+    fn refs(&self) -> Vec<&SynthTrace> {
+        self.traces.iter().collect()
     }
-    if !dup_jaeger.is_empty() {
-        files.push((
-            "dup-jaeger-000.json".into(),
-            to_bytes(&jaeger_document(&dup_jaeger), true),
-        ));
+
+    /// Empties the batch after its file has been made.
+    fn done(&mut self) {
+        self.traces.clear();
+        self.files += 1;
     }
-    if !dup_zipkin.is_empty() {
-        // A flat list of spans, the `/api/v2/trace/{id}` shape, for variety.
-        let flat: Vec<Value> = dup_zipkin.iter().flat_map(|t| zipkin_spans(t)).collect();
-        files.push((
-            "dup-zipkin-000.json".into(),
-            to_bytes(&Value::Array(flat), false),
-        ));
-    }
-    (files, (dup_jaeger.len() + dup_zipkin.len()) as u64)
 }
 
 /// Quirks of the k-th OTLP file on messy data.

@@ -122,18 +122,9 @@ pub struct SynthOutput {
     pub span_count: usize,
 }
 
-/// Generates the data set described by `cfg`.
+/// Generates the data set described by `cfg`, in memory.
 pub fn generate(cfg: &SynthConfig) -> SynthOutput {
-    let (runs, mut truth) = scenario::generate(cfg);
-    let traces: Vec<&trace::SynthTrace> = runs.iter().map(|r| &r.trace).collect();
-    let (mut files, dups) = files::write_files(&traces, cfg.formats, cfg.messy, cfg.seed);
-    truth.duplicated_traces = dups;
-    if cfg.delivery {
-        let d = delivery::generate(cfg);
-        tally::count_runs(&mut truth, &d.runs);
-        files.extend(d.files);
-        truth.delivery = Some(d.truth);
-    }
+    let Ok((files, truth)) = stream(cfg, Vec::new());
     SynthOutput {
         files,
         span_count: truth.spans as usize,
@@ -143,11 +134,32 @@ pub fn generate(cfg: &SynthConfig) -> SynthOutput {
 
 /// Writes the files under `dir` (creating it) and returns the truth. The truth is not
 /// written there, so that `dir` holds trace data only.
+///
+/// Each file is written as soon as it is full, so memory stays the same whatever the
+/// size of the data set: only the delivery history (a fixed month, when configured)
+/// and the duplicated traces of messy data are held until the end.
 pub fn write_to_dir(cfg: &SynthConfig, dir: &Path) -> std::io::Result<Truth> {
-    let out = generate(cfg);
     std::fs::create_dir_all(dir)?;
-    for (name, bytes) in &out.files {
-        std::fs::write(dir.join(name), bytes)?;
+    let (_, truth) = stream(cfg, files::DirSink(dir))?;
+    Ok(truth)
+}
+
+/// Generates `cfg` into `sink`, one trace at a time; the same for memory and disk so
+/// that both hold the same bytes.
+fn stream<S: files::Sink>(cfg: &SynthConfig, sink: S) -> Result<(S, Truth), S::Error> {
+    let mut files = files::Files::new(sink, cfg.formats, cfg.messy, cfg.seed);
+    let mut truth = scenario::generate(cfg, |run| files.push(run.trace))?;
+    let (mut sink, dups) = files.finish()?;
+    truth.duplicated_traces = dups;
+    if cfg.delivery {
+        let d = delivery::generate(cfg);
+        for run in &d.runs {
+            tally::count_run(&mut truth, run);
+        }
+        for (name, bytes) in d.files {
+            sink.file(name, bytes)?;
+        }
+        truth.delivery = Some(d.truth);
     }
-    Ok(out.truth)
+    Ok((sink, truth))
 }

@@ -5,8 +5,10 @@
 //! gets its minimum number of pushes, broken-test windows always get fresh commits, and a
 //! run that leaves a flaky test failed-only on its commit is re-run with that test
 //! passing (the re-run a developer would click), so a flake never looks like a breakage.
-
-use std::collections::BTreeMap;
+//!
+//! Runs are handed out one at a time as they are built, and the Truth is tallied as
+//! they go, so a month of any size is generated in memory that does not grow with it
+//! (save the shuffled deck of push events, one word per ~35 spans).
 
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -17,9 +19,9 @@ use super::generator::Gen;
 use super::pipeline_main;
 use super::pipeline_release;
 use super::run::{Run, RunCtx, RunOut};
-use super::tally::{self, PerCommit};
+use super::tally::Tally;
 use super::trace::{Kind, SpanStatus, SynthSpan, SynthTrace, Val, hex};
-use super::truth::{TestStats, Truth};
+use super::truth::Truth;
 use super::{pipeline_jenkins, pipeline_tekton};
 
 const DAY_US: i64 = 86_400 * 1_000_000;
@@ -30,8 +32,12 @@ struct BranchState {
     broken: Vec<&'static str>,
 }
 
-/// Generates all runs and the Truth. Returns the runs in time order.
-pub(crate) fn generate(cfg: &SynthConfig) -> (Vec<Run>, Truth) {
+/// Generates all runs, handing each to `emit` as soon as it is built (in time order),
+/// and returns the Truth; the first error of `emit` stops the generation.
+pub(crate) fn generate<E>(
+    cfg: &SynthConfig,
+    mut emit: impl FnMut(Run) -> Result<(), E>,
+) -> Result<Truth, E> {
     let mut g = Gen::new(cfg.seed, cfg.messy);
     let branches = catalog::branches();
     let suites = catalog::main_suites();
@@ -49,16 +55,14 @@ pub(crate) fn generate(cfg: &SynthConfig) -> (Vec<Run>, Truth) {
             broken: Vec::new(),
         })
         .collect();
-    let mut commit_results: PerCommit = BTreeMap::new();
-    let mut stats: BTreeMap<String, TestStats> = BTreeMap::new();
-    let mut runs = Vec::new();
+    let mut tally = Tally::default();
     let mut gh_run_id: i64 = 14_460_000_000;
     let mut jenkins_build: i64 = 1200;
     let mut tekton_run: i64 = 0x1000;
 
     for (ei, &bi) in deck.iter().enumerate() {
         let bdef = &branches[bi];
-        advance_commit(&mut g, bdef, &mut states[bi]);
+        advance_commit(&mut g, bdef, &mut states[bi], &mut tally);
         let st = &states[bi];
         let t = start_us + ei as i64 * interval + g.rng.random_range(0..interval / 2 + 1);
         gh_run_id += g.rng.random_range(1..5000);
@@ -85,11 +89,13 @@ pub(crate) fn generate(cfg: &SynthConfig) -> (Vec<Run>, Truth) {
                 broken: &st.broken,
             };
             let out = pipeline_main::build(&mut g, &ctx, &suites);
-            tally::record_execs(&out.execs, &st.commit, &mut commit_results, &mut stats);
-            let needing = failed_only_flaky(&suites, &st.commit, &commit_results);
+            tally.record_execs(&out.execs, &st.commit);
+            let needing = failed_only_flaky(&suites, &st.commit, &tally);
             let end = trace_end(&out.trace);
             let (failed, root, tid) = (out.failed, out.root_span, out.trace.trace_id);
-            runs.push(finish(&mut g, out, &bdef.name, attempt));
+            let run = finish(&mut g, out, &bdef.name, attempt);
+            tally.count_run(&run);
+            emit(run)?;
             let rerun = failed && (!needing.is_empty() || g.rng.random_bool(0.3));
             if !rerun || attempt >= 3 {
                 break;
@@ -136,10 +142,12 @@ pub(crate) fn generate(cfg: &SynthConfig) -> (Vec<Run>, Truth) {
                     1 => pipeline_jenkins::jenkins(&mut g, &ctx),
                     _ => pipeline_tekton::tekton(&mut g, &ctx),
                 };
-                tally::record_execs(&out.execs, &st.commit, &mut commit_results, &mut stats);
+                tally.record_execs(&out.execs, &st.commit);
                 let end = trace_end(&out.trace);
                 let failed = out.failed;
-                runs.push(finish(&mut g, out, &bdef.name, attempt));
+                let run = finish(&mut g, out, &bdef.name, attempt);
+                tally.count_run(&run);
+                emit(run)?;
                 if !failed || tries >= 2 || !g.rng.random_bool(0.3) {
                     break;
                 }
@@ -152,8 +160,7 @@ pub(crate) fn generate(cfg: &SynthConfig) -> (Vec<Run>, Truth) {
             }
         }
     }
-    let truth = tally::make_truth(&runs, &branches, &suites, &commit_results, stats, &g);
-    (runs, truth)
+    Ok(tally.into_truth(&branches, &suites, &g))
 }
 
 /// Branch of every push event: counts proportional to the weights (never below a
@@ -168,7 +175,8 @@ fn event_deck(g: &mut Gen, branches: &[BranchDef], n: usize) -> Vec<usize> {
     deck
 }
 
-fn advance_commit(g: &mut Gen, b: &BranchDef, st: &mut BranchState) {
+/// Moves the branch on to its next push; a new commit settles the old one in `tally`.
+fn advance_commit(g: &mut Gen, b: &BranchDef, st: &mut BranchState, tally: &mut Tally) {
     let k = st.events;
     st.events += 1;
     let forced = match b.breaks {
@@ -177,6 +185,7 @@ fn advance_commit(g: &mut Gen, b: &BranchDef, st: &mut BranchState) {
     };
     if k == 0 || forced || g.rng.random_bool(0.4) {
         let sha: [u8; 20] = g.rng.random();
+        tally.close_commit(&st.commit);
         st.commit = hex(&sha);
         st.broken = match b.breaks {
             Some((test, from, to)) if (from..=to).contains(&k) => vec![test],
@@ -186,15 +195,14 @@ fn advance_commit(g: &mut Gen, b: &BranchDef, st: &mut BranchState) {
 }
 
 /// Flaky tests that have failed but not yet passed on `commit`.
-fn failed_only_flaky(
-    suites: &[SuiteDef],
-    commit: &str,
-    per_commit: &PerCommit,
-) -> Vec<&'static str> {
+fn failed_only_flaky(suites: &[SuiteDef], commit: &str, tally: &Tally) -> Vec<&'static str> {
     let mut out = Vec::new();
+    let Some(results) = tally.on_commit(commit) else {
+        return out;
+    };
     for t in suites.iter().flat_map(|s| &s.tests) {
         if matches!(t.plant, Plant::Flaky { .. })
-            && let Some(&(p, f)) = per_commit.get(&(commit.to_string(), t.name))
+            && let Some(&(p, f)) = results.get(t.name)
             && p == 0
             && f > 0
         {

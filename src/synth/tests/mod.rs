@@ -178,6 +178,19 @@ fn check_planted_tests(out: &SynthOutput) {
         );
         assert_eq!(t.broken_commits[b].len(), broken.len());
     }
+    // Every commit's verdict, settled when its branch moved on, agrees with the data.
+    for (test, commits) in &seen {
+        let Some(s) = t.test_stats.get(test) else {
+            continue;
+        };
+        let flaky = commits.values().filter(|c| c.0 > 0 && c.1 > 0).count() as u64;
+        let broken = commits.values().filter(|c| c.0 == 0 && c.1 > 0).count() as u64;
+        assert_eq!(
+            (s.flaky_commits, s.broken_commits),
+            (flaky, broken),
+            "{test}"
+        );
+    }
     assert!(t.stable_tests.len() >= 20);
     for s in &t.stable_tests {
         let commits = seen.get(s).unwrap_or_else(|| panic!("{s} never ran"));
@@ -353,8 +366,19 @@ fn write_to_dir_writes_every_file() {
     let mut cfg = SynthConfig::small_test(2);
     cfg.runs = 30;
     let truth = write_to_dir(&cfg, &dir.path().join("data")).unwrap();
-    let n = std::fs::read_dir(dir.path().join("data")).unwrap().count();
-    assert_eq!(n, generate(&cfg).files.len());
+    // Written as generated, the directory holds the same bytes as memory.
+    let mut on_disk: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path().join("data"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    on_disk.sort();
+    let mut in_memory = generate(&cfg).files;
+    in_memory.sort();
+    assert_eq!(on_disk, in_memory);
     assert_eq!(
         truth.traces,
         truth.branch_runs.values().map(|c| c.0).sum::<u64>()
