@@ -1,7 +1,5 @@
 //! Loads whole traces out of the engine into [`TraceTree`]s for the graph analyses.
 
-use std::collections::HashMap;
-
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, MapArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::TimestampNanosecondType;
 use datafusion::common::ScalarValue;
@@ -29,16 +27,64 @@ pub async fn fold_pipeline_traces<S>(
     each: impl Fn(&mut S, LoadedTrace),
 ) -> Result<S, QueryError> {
     let query = NamedQuery::PipelineSpans;
+    fold_trees(
+        engine,
+        query,
+        vec![],
+        "run_key",
+        TraceTree::for_run,
+        start,
+        each,
+    )
+    .await
+}
+
+/// Every trace that holds an execution of `test`, with attributes, handed to `each`
+/// one trace at a time in trace id order (see [`fold_pipeline_traces`]).
+pub async fn fold_test_traces<S>(
+    engine: &Engine,
+    test: &str,
+    start: impl Fn() -> S,
+    each: impl Fn(&mut S, LoadedTrace),
+) -> Result<S, QueryError> {
+    let params = vec![
+        ("role", ScalarValue::from("test")),
+        ("test", ScalarValue::from(test)),
+    ];
+    let tree = |spans: Vec<TreeSpan>, _: &str| TraceTree::new(spans);
+    fold_trees(
+        engine,
+        NamedQuery::TraceSpans,
+        params,
+        "trace_id",
+        tree,
+        start,
+        each,
+    )
+    .await
+}
+
+/// The rows of `query`, sorted by `key`, as one tree per key built by `tree`.
+async fn fold_trees<S>(
+    engine: &Engine,
+    query: NamedQuery,
+    params: Vec<(&str, ScalarValue)>,
+    key: &str,
+    tree: fn(Vec<TreeSpan>, &str) -> TraceTree,
+    start: impl Fn() -> S,
+    each: impl Fn(&mut S, LoadedTrace),
+) -> Result<S, QueryError> {
     let grouped = engine
         .fold(
             query,
-            vec![],
+            params,
             || Grouping {
                 current: None,
+                tree,
                 state: start(),
             },
             |grouping, batch| {
-                for (key, pipeline, span) in tree_spans(query, &batch, "run_key")? {
+                for (key, pipeline, span) in tree_spans(query, &batch, key)? {
                     grouping.push(key, pipeline, span, &each);
                 }
                 Ok(())
@@ -51,6 +97,7 @@ pub async fn fold_pipeline_traces<S>(
 /// Rows sorted by their key, gathered into one trace per key.
 struct Grouping<S> {
     current: Option<(String, Option<String>, Vec<TreeSpan>)>,
+    tree: fn(Vec<TreeSpan>, &str) -> TraceTree,
     state: S,
 }
 
@@ -78,7 +125,7 @@ impl<S> Grouping<S> {
 
     fn emit(&mut self, each: &impl Fn(&mut S, LoadedTrace)) {
         if let Some((trace_id, pipeline, spans)) = self.current.take() {
-            let tree = TraceTree::for_run(spans, &trace_id);
+            let tree = (self.tree)(spans, &trace_id);
             each(
                 &mut self.state,
                 LoadedTrace {
@@ -94,22 +141,6 @@ impl<S> Grouping<S> {
         self.emit(each);
         self.state
     }
-}
-
-/// Every trace that holds an execution of `test` (any test when `None`), with attributes.
-pub async fn test_traces(
-    engine: &Engine,
-    test: Option<&str>,
-) -> Result<Vec<LoadedTrace>, QueryError> {
-    let params = vec![
-        ("role", ScalarValue::from("test")),
-        ("test", ScalarValue::from(test.unwrap_or(""))),
-    ];
-    let query = NamedQuery::TraceSpans;
-    let result = engine.run(query, params).await?;
-    group(query, &result.batches, "trace_id", |spans, _| {
-        TraceTree::new(spans)
-    })
 }
 
 /// A column of `batch` by name, failing with the query's name and what it has instead.
@@ -141,36 +172,6 @@ fn wrong_type(
         expected,
         found: found.data_type().to_string(),
     }
-}
-
-/// The rows of `batches` as trees, one per distinct value of the `key` column, each
-/// built by `tree` from its spans and key.
-fn group(
-    query: NamedQuery,
-    batches: &[RecordBatch],
-    key: &str,
-    tree: fn(Vec<TreeSpan>, &str) -> TraceTree,
-) -> Result<Vec<LoadedTrace>, QueryError> {
-    let mut traces: HashMap<String, (Option<String>, Vec<TreeSpan>)> = HashMap::new();
-    for batch in batches {
-        for (key, pipeline, span) in tree_spans(query, batch, key)? {
-            let entry = traces.entry(key).or_insert_with(|| (None, Vec::new()));
-            if entry.0.is_none() {
-                entry.0 = pipeline;
-            }
-            entry.1.push(span);
-        }
-    }
-    let mut loaded: Vec<LoadedTrace> = traces
-        .into_iter()
-        .map(|(trace_id, (pipeline, spans))| LoadedTrace {
-            tree: tree(spans, &trace_id),
-            trace_id,
-            pipeline,
-        })
-        .collect();
-    loaded.sort_by(|a, b| a.trace_id.cmp(&b.trace_id));
-    Ok(loaded)
 }
 
 /// Each row of `batch` as (its `key` column, its pipeline, the span).

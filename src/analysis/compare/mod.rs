@@ -172,9 +172,8 @@ fn signal_rank(s: Signal) -> u8 {
 
 /// Comparison rows for one test, most likely cause first.
 pub async fn compare_test(engine: &Engine, test: &str) -> Result<Vec<CompareRow>, QueryError> {
-    let traces = load::test_traces(engine, Some(test)).await?;
-    let mut executions = Vec::new();
-    for trace in &traces {
+    // One trace at a time: only its executions of the test are kept.
+    let executions = load::fold_test_traces(engine, test, Vec::new, |executions, trace| {
         let tree = &trace.tree;
         for index in 0..tree.len() {
             let span = tree.span(index);
@@ -185,7 +184,8 @@ pub async fn compare_test(engine: &Engine, test: &str) -> Result<Vec<CompareRow>
                 executions.extend(executions_from_tree(tree, index));
             }
         }
-    }
+    })
+    .await?;
     Ok(compare(test, &executions))
 }
 
