@@ -126,12 +126,7 @@ impl Store {
     /// permission) cannot be compacted either: it is read without the lock.
     pub fn lock_for_reading(&self) -> Result<ReaderLock, StoreError> {
         let path = self.root.join(READERS_LOCK);
-        let file = match OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-        {
+        let file = match open_lock_file(&path) {
             Ok(file) => file,
             Err(e) if read_only(&e) => return Ok(ReaderLock { _file: None }),
             Err(e) => return Err(StoreError::io(&path, e)),
@@ -143,12 +138,7 @@ impl Store {
     /// The reader lock taken exclusively, if no process is reading the store now.
     fn no_readers(&self) -> Result<Option<File>, StoreError> {
         let path = self.root.join(READERS_LOCK);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| StoreError::io(&path, e))?;
+        let file = open_lock_file(&path).map_err(|e| StoreError::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(file)),
             Err(fs::TryLockError::WouldBlock) => Ok(None),
@@ -184,12 +174,7 @@ impl Store {
     /// is migrated to the current one here (see `format`: nothing to rewrite).
     pub fn lock_for_writing(&self) -> Result<WriterLock, StoreError> {
         let path = self.root.join(".writer.lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| StoreError::io(&path, e))?;
+        let file = open_lock_file(&path).map_err(|e| StoreError::io(&path, e))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -252,6 +237,16 @@ pub struct ReaderLock {
 }
 
 const READERS_LOCK: &str = ".readers.lock";
+
+/// A lock file, created if needed and never truncated (its content is nothing; the
+/// lock is on the open file).
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+}
 
 fn read_only(e: &io::Error) -> bool {
     matches!(
