@@ -2,9 +2,13 @@
 //! file, another format, an overlapping pull) stores nothing twice.
 //!
 //! A span's identity is `(trace_id, span_id)`, and its partition is the day it
-//! started, so a span already stored is in the partition it would be written to:
-//! keys are loaded per day, when a write first touches that day, from that day's
-//! files only. Memory therefore follows the days being written, not the store (which
+//! started, so a span already stored is nearly always in the partition it would be
+//! written to: keys are loaded per day, when a write first touches that day, from
+//! that day's files only. Nearly: the same span can come back with another start (a
+//! backend that gives a trace's one span the trace's start, a corrected clock), so
+//! [`TraceDays`] knows, for every stored trace, the days it has spans on — 8 bytes
+//! and a day a trace, read from the trace id column of every file when a writer
+//! starts — and a span is checked against each of its trace's days. Memory therefore follows the days being written, not the store (which
 //! holds years): past [`KEY_BUDGET`] keys, the least recently used days whose spans
 //! are all in files (none in an open writer) are dropped, and loaded again if a later
 //! write returns to them. Keys are 128-bit digests: 16 bytes a span.
@@ -117,6 +121,11 @@ impl KnownSpans {
         Ok(())
     }
 
+    /// Whether `day` (loaded) holds the span.
+    pub fn contains(&self, day: &str, key: &SpanKey) -> bool {
+        self.days.get(day).is_some_and(|d| d.keys.contains(key))
+    }
+
     /// Records the key of a span of `day` (loaded); false if it was already known.
     pub fn insert(&mut self, day: &str, key: SpanKey) -> bool {
         self.clock += 1;
@@ -158,8 +167,104 @@ impl KnownSpans {
     }
 }
 
+/// The days each stored trace has spans on (see the module comment).
+#[derive(Debug, Default)]
+pub struct TraceDays {
+    dates: Vec<String>,
+    date_index: HashMap<String, u32>,
+    traces: HashMap<u64, Vec<u32>>,
+}
+
+impl TraceDays {
+    /// Reads the trace ids of every span file of `store`, day by day.
+    pub fn load(store: &super::Store) -> Result<TraceDays, StoreError> {
+        let mut days = TraceDays::default();
+        for partition in store.partitions()? {
+            let Some(date) = partition
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix("date="))
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            for file in store.partition_files(&partition)? {
+                match read_columns(&file, &[schema::TRACE_ID]) {
+                    Ok(batches) => {
+                        for batch in batches {
+                            let traces = batch.column(0).as_string::<i32>();
+                            for i in (0..batch.num_rows()).filter(|&i| traces.is_valid(i)) {
+                                days.add(traces.value(i), &date);
+                            }
+                        }
+                    }
+                    // Damaged: left out, as `KnownSpans::load` does.
+                    Err(StoreError::Corrupt { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(days)
+    }
+
+    /// The days other than `day` the trace has spans on.
+    pub fn other_days(&self, trace_id: &str, day: &str) -> Vec<String> {
+        let Some(indexes) = self.traces.get(&trace_digest(trace_id)) else {
+            return Vec::new();
+        };
+        indexes
+            .iter()
+            .map(|&i| &self.dates[i as usize])
+            .filter(|d| *d != day)
+            .cloned()
+            .collect()
+    }
+
+    /// Records that the trace has spans on `day`.
+    pub fn add(&mut self, trace_id: &str, day: &str) {
+        let index = match self.date_index.get(day) {
+            Some(&i) => i,
+            None => {
+                let i = self.dates.len() as u32;
+                self.dates.push(day.to_string());
+                self.date_index.insert(day.to_string(), i);
+                i
+            }
+        };
+        let days = self.traces.entry(trace_digest(trace_id)).or_default();
+        if !days.contains(&index) {
+            days.push(index);
+        }
+    }
+}
+
+/// A trace id's 64-bit digest: a collision only makes a writer read one more day.
+fn trace_digest(trace_id: &str) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    trace_id.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The keys in one file: its id columns only (a projection: cheap even for big files).
 fn read_keys(path: &Path) -> Result<Vec<SpanKey>, StoreError> {
+    let mut keys = Vec::new();
+    for batch in read_columns(path, &[schema::TRACE_ID, schema::SPAN_ID])? {
+        let traces = batch.column(0).as_string::<i32>();
+        let spans = batch.column(1).as_string::<i32>();
+        for i in 0..batch.num_rows() {
+            if !traces.is_null(i) && !spans.is_null(i) {
+                keys.push(SpanKey::new(traces.value(i), spans.value(i)));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// The `columns` of one file, in that order (a projection).
+fn read_columns(
+    path: &Path,
+    columns: &[&str],
+) -> Result<Vec<datafusion::arrow::record_batch::RecordBatch>, StoreError> {
     let file = File::open(path).map_err(|e| StoreError::io(path, e))?;
     let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt {
         path: path.to_path_buf(),
@@ -167,7 +272,7 @@ fn read_keys(path: &Path) -> Result<Vec<SpanKey>, StoreError> {
     };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| corrupt(&e))?;
     let parquet_schema = builder.parquet_schema();
-    let wanted: Vec<usize> = [schema::TRACE_ID, schema::SPAN_ID]
+    let wanted: Vec<usize> = columns
         .iter()
         .map(|name| {
             parquet_schema
@@ -182,18 +287,7 @@ fn read_keys(path: &Path) -> Result<Vec<SpanKey>, StoreError> {
         .with_projection(mask)
         .build()
         .map_err(|e| corrupt(&e))?;
-    let mut keys = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| corrupt(&e))?;
-        let traces = batch.column(0).as_string::<i32>();
-        let spans = batch.column(1).as_string::<i32>();
-        for i in 0..batch.num_rows() {
-            if !traces.is_null(i) && !spans.is_null(i) {
-                keys.push(SpanKey::new(traces.value(i), spans.value(i)));
-            }
-        }
-    }
-    Ok(keys)
+    reader.map(|batch| batch.map_err(|e| corrupt(&e))).collect()
 }
 
 #[cfg(test)]

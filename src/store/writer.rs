@@ -19,7 +19,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::dedupe::{KnownSpans, SpanKey};
+use super::dedupe::{KnownSpans, SpanKey, TraceDays};
 use super::layout::{Store, WriterLock, partition_date, sync_dir};
 use super::part::{PartFile, SealedPart, unique_name};
 use super::{StoreError, manifest, schema};
@@ -66,6 +66,7 @@ pub struct StoreWriter {
     store: Store,
     _lock: WriterLock,
     known: KnownSpans,
+    trace_days: TraceDays,
     open: HashMap<String, PartFile>,
     /// When each open file was last written to (a counter), to seal the oldest.
     open_used: HashMap<String, u64>,
@@ -81,14 +82,16 @@ pub struct StoreWriter {
 }
 
 impl StoreWriter {
-    /// Locks the store. The keys of stored spans are loaded day by day as writes
-    /// reach each day (see `dedupe`).
+    /// Locks the store and reads which days each stored trace is on; the keys of
+    /// stored spans are loaded day by day as writes reach each day (see `dedupe`).
     pub fn new(store: &Store) -> Result<StoreWriter, StoreError> {
         let lock = store.lock_for_writing()?;
+        let trace_days = TraceDays::load(store)?;
         Ok(StoreWriter {
             store: store.clone(),
             _lock: lock,
             known: KnownSpans::default(),
+            trace_days,
             open: HashMap::new(),
             open_used: HashMap::new(),
             writes: 0,
@@ -118,14 +121,17 @@ impl StoreWriter {
         let mut by_date: HashMap<String, Vec<Span>> = HashMap::new();
         for span in spans {
             let date = partition_date(span.start_ns);
-            if !self.known.is_loaded(&date) {
-                let files = self.files_of_day(&date)?;
-                self.known.load(&date, &files)?;
+            let other_days = self.trace_days.other_days(&span.trace_id, &date);
+            for day in std::iter::once(&date).chain(&other_days) {
+                if !self.known.is_loaded(day) {
+                    let files = self.files_of_day(day)?;
+                    self.known.load(day, &files)?;
+                }
             }
-            if self
-                .known
-                .insert(&date, SpanKey::new(&span.trace_id, &span.span_id))
-            {
+            let key = SpanKey::new(&span.trace_id, &span.span_id);
+            let elsewhere = other_days.iter().any(|day| self.known.contains(day, &key));
+            if !elsewhere && self.known.insert(&date, key) {
+                self.trace_days.add(&span.trace_id, &date);
                 if !self.new_traces.contains(&span.trace_id) {
                     self.new_traces.insert(span.trace_id.clone());
                 }
@@ -513,6 +519,11 @@ mod tests {
     fn a_writer_loads_the_keys_of_the_days_it_writes_only() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
+        // A trace a day: a trace's other days are read too (see the next test).
+        let span = |day: i64, id: u64| Span {
+            trace_id: format!("{:032x}", 100 + day),
+            ..span(day, id)
+        };
         let spans: Vec<Span> = (0..200).map(|i| span(i % 20, i as u64)).collect();
         let mut writer = StoreWriter::new(&store).unwrap();
         writer.write(spans.clone()).unwrap();
@@ -522,6 +533,22 @@ mod tests {
         assert_eq!(writer.known.len(), 0, "nothing loaded up front");
         writer.write(vec![span(3, 3), span(3, 1_000)]).unwrap();
         assert_eq!(writer.known.len(), 11);
+        let stats = writer.finish().unwrap();
+        assert_eq!((stats.stored, stats.duplicates), (1, 1));
+    }
+
+    #[test]
+    fn a_span_stored_again_with_another_start_day_is_a_duplicate() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut writer = StoreWriter::new(&store).unwrap();
+        writer.write(vec![span(0, 1), span(0, 2)]).unwrap();
+        // The same span 2 a day later, in the same writer and in the next one.
+        writer.write(vec![span(1, 2)]).unwrap();
+        let stats = writer.finish().unwrap();
+        assert_eq!((stats.stored, stats.duplicates), (2, 1));
+        let mut writer = StoreWriter::new(&store).unwrap();
+        writer.write(vec![span(5, 1), span(5, 3)]).unwrap();
         let stats = writer.finish().unwrap();
         assert_eq!((stats.stored, stats.duplicates), (1, 1));
     }
