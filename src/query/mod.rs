@@ -6,6 +6,7 @@ pub mod engine;
 pub mod load;
 pub mod named;
 pub mod rows;
+mod stream;
 pub mod visible;
 
 pub use engine::{Engine, Filters, QueryResult};
