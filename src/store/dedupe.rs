@@ -6,12 +6,16 @@
 //! written to: keys are loaded per day, when a write first touches that day, from
 //! that day's files only. Nearly: the same span can come back with another start (a
 //! backend that gives a trace's one span the trace's start, a corrected clock), so
-//! [`TraceDays`] knows, for every stored trace, the days it has spans on — 8 bytes
-//! and a day a trace, read from the trace id column of every file when a writer
-//! starts — and a span is checked against each of its trace's days. Memory therefore follows the days being written, not the store (which
-//! holds years): past [`KEY_BUDGET`] keys, the least recently used days whose spans
-//! are all in files (none in an open writer) are dropped, and loaded again if a later
-//! write returns to them. Keys are 128-bit digests: 16 bytes a span.
+//! [`TraceDays`] knows, for every stored trace, the days it has spans on, read from
+//! the trace id column of every file when a writer starts, and a span is checked
+//! against each of its trace's days.
+//!
+//! Memory therefore follows the days being written and the number of traces stored
+//! (about 20 bytes a trace: a digest and a day, more only for traces on several
+//! days), not the spans the store holds: past [`KEY_BUDGET`] keys, the least recently
+//! used days whose spans are all in files (none in an open writer) are dropped, and
+//! loaded again if a later write returns to them. Keys are 128-bit digests: 16 bytes
+//! a span.
 //!
 //! A file whose keys cannot be read is damaged: the analyses leave it out, so the
 //! writer does too — its spans, ingested again, are stored again and readable, and
@@ -172,7 +176,10 @@ impl KnownSpans {
 pub struct TraceDays {
     dates: Vec<String>,
     date_index: HashMap<String, u32>,
-    traces: HashMap<u64, Vec<u32>>,
+    /// Each trace's first day, inline: nearly every trace has one day only.
+    first_day: HashMap<u64, u32>,
+    /// The further days of the few traces that have more.
+    more_days: HashMap<u64, Vec<u32>>,
 }
 
 impl TraceDays {
@@ -209,11 +216,13 @@ impl TraceDays {
 
     /// The days other than `day` the trace has spans on.
     pub fn other_days(&self, trace_id: &str, day: &str) -> Vec<String> {
-        let Some(indexes) = self.traces.get(&trace_digest(trace_id)) else {
+        let digest = trace_digest(trace_id);
+        let Some(first) = self.first_day.get(&digest) else {
             return Vec::new();
         };
-        indexes
-            .iter()
+        let more = self.more_days.get(&digest).map_or(&[][..], Vec::as_slice);
+        std::iter::once(first)
+            .chain(more)
             .map(|&i| &self.dates[i as usize])
             .filter(|d| *d != day)
             .cloned()
@@ -231,9 +240,18 @@ impl TraceDays {
                 i
             }
         };
-        let days = self.traces.entry(trace_digest(trace_id)).or_default();
-        if !days.contains(&index) {
-            days.push(index);
+        let digest = trace_digest(trace_id);
+        match self.first_day.get(&digest) {
+            None => {
+                self.first_day.insert(digest, index);
+            }
+            Some(&first) if first == index => {}
+            Some(_) => {
+                let more = self.more_days.entry(digest).or_default();
+                if !more.contains(&index) {
+                    more.push(index);
+                }
+            }
         }
     }
 }
