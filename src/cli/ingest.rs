@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::ingest::{IngestError, IngestJob, IngestOptions, IngestSummary};
+use crate::ingest::{IngestError, IngestJob, IngestOptions, IngestSummary, default_threads};
 use crate::model::conventions::Conventions;
 use crate::source::Format;
 use crate::source::decode::junit::{self, JunitContext};
@@ -45,6 +45,10 @@ pub struct Args {
     /// Spans held in memory before they are normalised and written.
     #[arg(long, default_value_t = 50_000)]
     pub batch_spans: usize,
+    /// Threads decoding inputs (several files decode at once; one file on one thread).
+    /// Default: one per core.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 /// The CI run JUnit reports came from. Each flag left out is read from the CI
@@ -133,6 +137,7 @@ pub fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
         batch_spans: args.batch_spans,
         conventions,
         spans_seen: None,
+        threads: args.threads.map_or_else(default_threads, usize::from),
         junit: args.context.resolve(),
     };
     let summary = ingest_paths(data, &args.paths, &options)?;
