@@ -157,3 +157,37 @@ fn bad_arguments() {
         ["synth", "--preset", "test", "--out", &file]
     );
 }
+
+/// The bench preset in each single format writes the same runs: four decoders, four
+/// encodings, one store content and one answer. So ingest can be measured per format
+/// on equal data, and a decoder that drifts from the others fails here.
+#[test]
+fn the_same_runs_in_every_single_format_store_the_same_spans_and_answers() {
+    let mut answers = Vec::new();
+    for format in ["otlp", "otlp-proto", "jaeger", "zipkin"] {
+        let env = Env::new();
+        let out = env.dir.path().join("traces");
+        let args = [
+            "synth", "--preset", "bench", "--spans", "6000", "--format", format,
+        ];
+        let (code, _, stderr) = env.run(&[&args[..], &["--out", &env.arg(&out)]].concat());
+        assert_eq!(code, 0, "{format}: {stderr}");
+        let (code, stderr) = env.ingest(&[&out]);
+        assert_eq!(code, 0, "{format}: {stderr}");
+        let spans = env.sql(
+            "SELECT trace_id, span_id, parent_span_id, name, role, outcome, start_time, end_time, branch, test_id \
+             FROM spans ORDER BY trace_id, span_id",
+        );
+        assert!(spans.len() > 5000, "{format}: {} spans", spans.len());
+        answers.push((format, spans, env.rows(&["flaky", "--all"])));
+    }
+    let (first, spans, flaky) = &answers[0];
+    assert!(!flaky.is_empty(), "no flaky test in the bench data");
+    for (format, other_spans, other_flaky) in &answers[1..] {
+        assert!(
+            spans == other_spans,
+            "{format} stored other spans than {first}"
+        );
+        assert_eq!(flaky, other_flaky, "{format} vs {first}");
+    }
+}

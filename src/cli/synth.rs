@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::synth::{SynthConfig, write_to_dir};
+use crate::synth::{FormatMix, SynthConfig, write_to_dir};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Preset {
@@ -17,6 +17,33 @@ pub enum Preset {
     Test,
     /// Large and uniform, for benchmarks (size set by --spans).
     Bench,
+}
+
+/// The file formats to write (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Formats {
+    /// OTLP/JSON lines and objects, Jaeger and Zipkin mixed (the demo and test presets).
+    Mixed,
+    /// OTLP/JSON lines only (the bench preset).
+    Otlp,
+    /// Length-prefixed OTLP protobuf frames only.
+    OtlpProto,
+    /// Jaeger v1 JSON only.
+    Jaeger,
+    /// Zipkin v2 JSON only.
+    Zipkin,
+}
+
+impl Formats {
+    fn mix(self) -> FormatMix {
+        match self {
+            Formats::Mixed => FormatMix::All,
+            Formats::Otlp => FormatMix::OtlpOnly,
+            Formats::OtlpProto => FormatMix::OtlpProtoOnly,
+            Formats::Jaeger => FormatMix::JaegerOnly,
+            Formats::Zipkin => FormatMix::ZipkinOnly,
+        }
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -37,6 +64,13 @@ pub struct Args {
     /// Approximate number of spans (bench preset).
     #[arg(long, default_value_t = 1_000_000)]
     pub spans: usize,
+    /// The file formats to write (default: the preset's), e.g. to measure ingest of
+    /// each format on the same runs.
+    #[arg(long, value_enum)]
+    pub format: Option<Formats>,
+    /// Days the runs spread over (default: the preset's, 30).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub days: Option<u32>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -47,6 +81,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     if let Some(seed) = args.seed {
         config.seed = seed;
+    }
+    if let Some(days) = args.days {
+        config.days = days;
+    }
+    if let Some(formats) = args.format {
+        config.formats = formats.mix();
     }
     let truth = write_to_dir(&config, &args.out)
         .with_context(|| format!("cannot write to {}", args.out.display()))?;

@@ -20,6 +20,7 @@ use serde_json::Value;
 use super::FormatMix;
 use super::encode_legacy::{jaeger_document, zipkin_document, zipkin_spans};
 use super::encode_otlp::{IdStyle, OtlpStyle, document, resource_spans, tempo_document};
+use super::encode_otlp_proto::push_frame;
 use super::trace::{SynthTrace, hex};
 
 /// Where finished files go.
@@ -57,6 +58,7 @@ const ZIPKIN_PER_FILE: usize = 30;
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fmt {
     OtlpLines,
+    OtlpProto,
     OtlpPretty,
     Jaeger,
     Zipkin,
@@ -80,6 +82,10 @@ pub(crate) struct Files<S> {
     lines: Vec<u8>,
     lines_traces: usize,
     lines_files: usize,
+    /// The same for the OTLP protobuf file being filled: one frame per trace.
+    proto_frames: Vec<u8>,
+    proto_traces: usize,
+    proto_files: usize,
     pretty: Pending,
     jaeger: Pending,
     zipkin: Pending,
@@ -98,6 +104,9 @@ impl<S: Sink> Files<S> {
             lines: Vec::new(),
             lines_traces: 0,
             lines_files: 0,
+            proto_frames: Vec::new(),
+            proto_traces: 0,
+            proto_files: 0,
             pretty: Pending::default(),
             jaeger: Pending::default(),
             zipkin: Pending::default(),
@@ -111,6 +120,9 @@ impl<S: Sink> Files<S> {
         let linked = t.spans.iter().any(|s| !s.links.is_empty());
         let fmt = match self.mix {
             FormatMix::OtlpOnly => Fmt::OtlpLines,
+            FormatMix::OtlpProtoOnly => Fmt::OtlpProto,
+            FormatMix::JaegerOnly => Fmt::Jaeger,
+            FormatMix::ZipkinOnly => Fmt::Zipkin,
             FormatMix::All => {
                 let r: f64 = self.rng.random();
                 match r {
@@ -141,6 +153,13 @@ impl<S: Sink> Files<S> {
                     self.flush_pretty()?;
                 }
             }
+            Fmt::OtlpProto => {
+                push_frame(&mut self.proto_frames, &t);
+                self.proto_traces += 1;
+                if self.proto_traces == OTLP_LINES_PER_FILE {
+                    self.flush_proto()?;
+                }
+            }
             Fmt::Jaeger => {
                 self.jaeger.traces.push(t);
                 if self.jaeger.traces.len() == JAEGER_PER_FILE {
@@ -166,6 +185,9 @@ impl<S: Sink> Files<S> {
     pub(crate) fn finish(mut self) -> Result<(S, u64), S::Error> {
         if self.lines_traces > 0 {
             self.flush_lines()?;
+        }
+        if self.proto_traces > 0 {
+            self.flush_proto()?;
         }
         if !self.pretty.traces.is_empty() {
             self.flush_pretty()?;
@@ -212,6 +234,13 @@ impl<S: Sink> Files<S> {
         self.lines_files += 1;
         self.lines_traces = 0;
         self.sink.file(name, std::mem::take(&mut self.lines))
+    }
+
+    fn flush_proto(&mut self) -> Result<(), S::Error> {
+        let name = format!("otlp-proto-{:03}.binpb", self.proto_files);
+        self.proto_files += 1;
+        self.proto_traces = 0;
+        self.sink.file(name, std::mem::take(&mut self.proto_frames))
     }
 
     fn flush_pretty(&mut self) -> Result<(), S::Error> {

@@ -18,6 +18,7 @@ mod catalog;
 pub mod delivery;
 mod encode_legacy;
 mod encode_otlp;
+mod encode_otlp_proto;
 mod files;
 mod generator;
 pub mod history;
@@ -47,6 +48,12 @@ pub enum FormatMix {
     All,
     /// Only OTLP/JSON lines (Collector file exporter style).
     OtlpOnly,
+    /// Only length-prefixed OTLP protobuf frames (file exporter, `format: proto`).
+    OtlpProtoOnly,
+    /// Only Jaeger v1 JSON documents.
+    JaegerOnly,
+    /// Only Zipkin v2 JSON documents (their spans have no links).
+    ZipkinOnly,
 }
 
 /// What to generate.
@@ -57,8 +64,12 @@ pub struct SynthConfig {
     /// Approximate number of pipeline runs (traces, every attempt counted); the exact
     /// numbers are in [`Truth::branch_runs`].
     pub runs: usize,
-    /// Start of the first run, ns since the Unix epoch; runs spread over 30 days after it.
+    /// Start of the first run, ns since the Unix epoch; runs spread over `days` days
+    /// after it.
     pub start: i64,
+    /// Days the runs spread over: 30 for a month of history, 365 for the year a time
+    /// filter's pruning is measured on.
+    pub days: u32,
     pub formats: FormatMix,
     /// Clock skew, orphan spans, 100 KB attributes, id/int64/enum quirks, duplicated
     /// traces across formats.
@@ -78,6 +89,7 @@ impl SynthConfig {
             seed: 42,
             runs: 300,
             start: DEMO_START_NS,
+            days: 30,
             formats: FormatMix::All,
             messy: true,
             delivery: true,
@@ -91,6 +103,7 @@ impl SynthConfig {
             seed,
             runs: 150,
             start: DEMO_START_NS,
+            days: 30,
             formats: FormatMix::All,
             messy: true,
             delivery: true,
@@ -105,6 +118,7 @@ impl SynthConfig {
             // Measured average: ~35 spans per trace.
             runs: (target_spans / 35).max(1),
             start: DEMO_START_NS,
+            days: 30,
             formats: FormatMix::OtlpOnly,
             messy: false,
             delivery: false,

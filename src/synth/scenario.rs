@@ -44,7 +44,7 @@ pub(crate) fn generate<E>(
     // About 2.1 traces per push: the main pipeline, three others at 35 %, re-runs.
     let n_events = (cfg.runs * 10 / 21).max(1);
     let deck = event_deck(&mut g, &branches, n_events);
-    let interval = (30 * DAY_US) / deck.len() as i64;
+    let interval = (i64::from(cfg.days.max(1)) * DAY_US) / deck.len() as i64;
     let start_us = cfg.start / 1_000;
 
     let mut states: Vec<BranchState> = branches
