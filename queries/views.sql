@@ -1,32 +1,7 @@
 -- Views shared by the named queries and available to `pipescope sql`.
--- They read `spans`, which is the store narrowed by the command's filters; only
--- test_id_aliases reads `all_spans`, the whole store.
-
--- Test identity. `test_id` is a test's canonical name across emitters (model/test_id.rs):
--- `tests.integration.test_totals.test_totals` whether pytest-otel sent a node id or a
--- JUnit report a class and a name. An emitter that gives only a bare name
--- (`test_totals`) cannot be qualified from one span; here it stands for the one
--- qualified id whose last part it is, in the same repository (or anywhere in the store
--- when its repository is unknown). When no id, or more than one, ends in it, the bare
--- name stays a test of its own: two `test_totals` in different modules stay apart.
--- Read from the whole store, so that a window's bare names meet the ids of its baseline.
-CREATE VIEW test_id_aliases AS
-WITH ids AS (
-    SELECT DISTINCT COALESCE(repo, '') AS repo, test_id
-    FROM all_spans
-    WHERE role = 'test' AND test_id IS NOT NULL
-),
--- The regex runs once per distinct id, not once per execution.
-leaves AS (
-    SELECT repo, test_id, btrim(regexp_replace(test_id, '^.*?([^.\[›]+(\[.*)?)$', '\1')) AS leaf
-    FROM ids
-)
-SELECT b.repo, b.test_id AS alias, MIN(q.test_id) AS test_id
-FROM leaves b
-JOIN leaves q ON q.leaf = b.test_id AND q.leaf <> q.test_id AND (q.repo = b.repo OR b.repo = '')
-WHERE b.leaf = b.test_id
-GROUP BY b.repo, b.test_id
-HAVING COUNT(DISTINCT q.test_id) = 1;
+-- They read `spans`, which is the store narrowed by the command's filters. The view
+-- test_id_aliases, created before these (queries/test_id_aliases.sql), also reads
+-- `all_spans`, the whole store.
 
 -- Test spans with the identity every analysis groups by: `test_id` resolved through
 -- `test_id_aliases`, or the emitted name for stores written before `test_id` existed.

@@ -16,7 +16,7 @@
 //!
 //! A bare name (no qualifier at all, e.g. a Zipkin span named `test_totals`) is resolved
 //! at query time to the one qualified id of the same repository that ends in it
-//! (`test_id_aliases` in `queries/views.sql`): that needs the whole store, not one span.
+//! (`test_id_aliases` in `queries/test_id_aliases.sql`): that needs the whole store, not one span.
 //!
 //! The separators and suffixes are data: the `[test_id]` table of the conventions file.
 

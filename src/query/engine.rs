@@ -1,6 +1,7 @@
 //! The DataFusion session over a store: the `spans` table (a Parquet listing table,
 //! hive-partitioned by `date`, narrowed by the command's common filters), the shared
-//! views of `queries/views.sql`, and running named queries with bound parameters.
+//! views of `queries/test_id_aliases.sql` and `queries/views.sql`, and running named
+//! queries with bound parameters.
 //!
 //! Scripts of several statements (`views.sql`, `pipescope sql "a; b"`) are split by
 //! DataFusion's own parser, in the session's dialect: a `;` inside a comment or a
@@ -130,6 +131,7 @@ impl Engine {
             reading: Some(reading),
         };
         let views = async {
+            engine.create_test_id_views().await?;
             for statement in engine.parse(VIEWS_SQL)? {
                 engine.execute(statement).await?.collect().await?;
             }
@@ -252,7 +254,7 @@ impl Engine {
 
     /// The statements of a script, parsed as `SessionContext::sql` parses one (the
     /// session's dialect and recursion limit), keeping every statement.
-    fn parse(&self, sql: &str) -> Result<Vec<Statement>, DataFusionError> {
+    pub(super) fn parse(&self, sql: &str) -> Result<Vec<Statement>, DataFusionError> {
         let state = self.ctx.state();
         let options = &state.config().options().sql_parser;
         let dialect = dialect_from_str(options.dialect).ok_or_else(|| {
@@ -269,7 +271,7 @@ impl Engine {
     /// Plans and starts one parsed statement, as `SessionContext::sql` does with the one
     /// it parses. The state is taken afresh so that a statement sees the views and
     /// tables the previous ones created.
-    async fn execute(&self, statement: Statement) -> Result<DataFrame, DataFusionError> {
+    pub(super) async fn execute(&self, statement: Statement) -> Result<DataFrame, DataFusionError> {
         let plan = self.ctx.state().statement_to_plan(statement).await?;
         self.ctx.execute_logical_plan(plan).await
     }

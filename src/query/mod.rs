@@ -2,6 +2,7 @@
 //! shared views and the common filters), the named SQL queries of `queries/`, traces
 //! loaded into trees for the graph analyses, and results as rows.
 
+mod aliases;
 pub mod engine;
 pub mod load;
 pub mod named;
@@ -26,7 +27,7 @@ pub enum QueryError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// A view of `queries/views.sql` could not be created.
-    #[error("cannot create the views of queries/views.sql")]
+    #[error("cannot create the views of queries/test_id_aliases.sql and queries/views.sql")]
     Views {
         source: datafusion::error::DataFusionError,
     },

@@ -5,6 +5,12 @@
 /// Views created in every session (see `queries/views.sql`).
 pub const VIEWS_SQL: &str = include_str!("../../queries/views.sql");
 
+/// The test identity views, created before [`VIEWS_SQL`] (see `query::aliases`).
+pub const TEST_ID_ALIASES_SQL: &str = include_str!("../../queries/test_id_aliases.sql");
+
+/// The files of `queries/` that are views, not named queries.
+pub const VIEW_FILES: [&str; 2] = ["views", "test_id_aliases"];
+
 /// A query shipped with pipescope. Parameters are bound by name (`$all`, `$bucket`…).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NamedQuery {
