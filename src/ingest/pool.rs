@@ -5,9 +5,12 @@
 //! decode each into chunks of spans, while the caller takes the chunks input by input,
 //! in input order: the batcher sees exactly the spans and problems, in exactly the
 //! order, that a one-threaded ingest gives it, so the store is written the same
-//! whatever the number of threads. Channels are bounded: a worker ahead of the
-//! batcher waits, and decoded spans in memory stay under
-//! `threads × (CHUNKS_IN_FLIGHT + 1) × CHUNK_SPANS` whatever the input size.
+//! whatever the number of threads. The lead is bounded twice: no worker starts an
+//! input more than [`inputs_ahead`] past the one the batcher takes, and each input's
+//! channel holds a few chunks, so the decoded spans waiting stay under about one
+//! batch (`--batch-spans`) whatever the number and size of the inputs. That much lead
+//! is what lets decoding go on while the batcher normalises and writes a batch; with
+//! less, the workers would stand still through every flush.
 //!
 //! A worker that takes an input hands its receiving end to the caller before it
 //! decodes, so the caller always knows who is decoding the input it waits for. When
@@ -15,8 +18,8 @@
 //! next send fails, and it takes no further input.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use super::{IngestError, IngestOptions, junit_context_for};
 use crate::model::Span;
@@ -27,8 +30,85 @@ use crate::source::{self, Format, InputSpec, Problem, SinkError, SpanSink};
 /// decoding, small enough that a worker ahead holds little.
 const CHUNK_SPANS: usize = 1024;
 
-/// Chunks a worker may have sent that the caller has not taken yet.
-const CHUNKS_IN_FLIGHT: usize = 4;
+/// Inputs past the one the caller takes that workers may decode: enough that every
+/// worker has one while the caller drains another.
+fn inputs_ahead(threads: usize) -> usize {
+    2 * threads
+}
+
+/// Chunks of one input sent and not taken yet: the inputs ahead together about one
+/// batch (see the module's doc), within bounds.
+fn chunks_in_flight(options: &IngestOptions, threads: usize) -> usize {
+    (options.batch_spans / CHUNK_SPANS / (inputs_ahead(threads) + 1)).clamp(2, 64)
+}
+
+/// Where the workers and the caller are, shared.
+struct Lead {
+    state: Mutex<LeadState>,
+    /// Signalled when the caller moves to its next input or stops.
+    moved: Condvar,
+    /// How far past `taking` a worker may start an input.
+    ahead: usize,
+}
+
+struct LeadState {
+    /// The next input a worker takes.
+    next_input: usize,
+    /// The input the caller takes from.
+    taking: usize,
+    /// The caller stopped: workers take nothing more.
+    stopped: bool,
+}
+
+impl Lead {
+    fn new(ahead: usize) -> Lead {
+        Lead {
+            state: Mutex::new(LeadState {
+                next_input: 0,
+                taking: 0,
+                stopped: false,
+            }),
+            moved: Condvar::new(),
+            ahead,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, LeadState> {
+        // A worker that panicked while holding the lock left nothing half-done.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The next input for a worker once it is within the lead, or `None` when there
+    /// is none or the caller stopped. The input the caller takes is always within it,
+    /// so the caller never waits for a worker that waits for the caller.
+    fn next_for_worker(&self, inputs: usize) -> Option<usize> {
+        let mut state = self.lock();
+        if state.stopped || state.next_input >= inputs {
+            return None;
+        }
+        let index = state.next_input;
+        state.next_input += 1;
+        while !state.stopped && index > state.taking + self.ahead {
+            state = self
+                .moved
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        (!state.stopped).then_some(index)
+    }
+
+    fn caller_moves_to(&self, index: usize) {
+        self.lock().taking = index;
+        self.moved.notify_all();
+    }
+
+    fn caller_stops(&self) {
+        self.lock().stopped = true;
+        self.moved.notify_all();
+    }
+}
 
 /// What a worker reports of the input it decodes, in the order it read it.
 pub(super) enum Decoded {
@@ -51,31 +131,43 @@ pub(super) fn decode_in_order(
     threads: usize,
     take: &mut dyn FnMut(&InputSpec, Decoded) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
-    let next_input = AtomicUsize::new(0);
-    let stopped = AtomicBool::new(false);
+    let threads = threads.clamp(1, inputs.len().max(1));
+    let lead = Lead::new(inputs_ahead(threads));
+    decode_with_lead(inputs, options, threads, &lead, take)
+}
+
+fn decode_with_lead(
+    inputs: &[InputSpec],
+    options: &IngestOptions,
+    threads: usize,
+    lead: &Lead,
+    take: &mut dyn FnMut(&InputSpec, Decoded) -> Result<(), IngestError>,
+) -> Result<(), IngestError> {
+    let in_flight = chunks_in_flight(options, threads);
     std::thread::scope(|scope| {
         let (handoff, handed) = channel();
-        for _ in 0..threads.clamp(1, inputs.len().max(1)) {
+        for _ in 0..threads {
             let handoff = handoff.clone();
-            let (next_input, stopped) = (&next_input, &stopped);
-            scope.spawn(move || work(inputs, options, next_input, stopped, handoff));
+            scope.spawn(move || work(inputs, options, in_flight, lead, handoff));
         }
         drop(handoff);
-        let result = take_in_order(inputs, handed, take);
+        let result = take_in_order(inputs, lead, handed, take);
         // Whatever ended the loop, the receivers are dropped now: workers stop at
-        // their next send, and the scope's join does not wait on them.
-        stopped.store(true, Ordering::Relaxed);
+        // their next send or wait, and the scope's join does not wait on them.
+        lead.caller_stops();
         result
     })
 }
 
 fn take_in_order(
     inputs: &[InputSpec],
+    lead: &Lead,
     handed: Receiver<(usize, Receiver<Decoded>)>,
     take: &mut dyn FnMut(&InputSpec, Decoded) -> Result<(), IngestError>,
 ) -> Result<(), IngestError> {
     let mut waiting: HashMap<usize, Receiver<Decoded>> = HashMap::new();
     for (index, input) in inputs.iter().enumerate() {
+        lead.caller_moves_to(index);
         let decoded = loop {
             if let Some(receiver) = waiting.remove(&index) {
                 break receiver;
@@ -104,16 +196,13 @@ fn worker_lost(input: &InputSpec) -> IngestError {
 fn work(
     inputs: &[InputSpec],
     options: &IngestOptions,
-    next_input: &AtomicUsize,
-    stopped: &AtomicBool,
+    in_flight: usize,
+    lead: &Lead,
     handoff: Sender<(usize, Receiver<Decoded>)>,
 ) {
-    while !stopped.load(Ordering::Relaxed) {
-        let index = next_input.fetch_add(1, Ordering::Relaxed);
-        let Some(input) = inputs.get(index) else {
-            return;
-        };
-        let (sender, receiver) = sync_channel(CHUNKS_IN_FLIGHT);
+    while let Some(index) = lead.next_for_worker(inputs.len()) {
+        let input = &inputs[index];
+        let (sender, receiver) = sync_channel(in_flight);
         if handoff.send((index, receiver)).is_err() {
             return;
         }
@@ -252,5 +341,57 @@ impl std::io::BufRead for CountingRead<'_> {
     fn consume(&mut self, amt: usize) {
         self.bytes += amt as u64;
         self.inner.consume(amt);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// However slow the caller, workers decode no further than the lead ahead of it:
+    /// memory does not grow with the number of inputs.
+    #[test]
+    fn workers_stay_within_the_lead_of_a_slow_caller() {
+        let dir = tempfile::tempdir().unwrap();
+        let inputs: Vec<InputSpec> = (0..60)
+            .map(|i| {
+                let path = dir.path().join(format!("{i:02}.jsonl"));
+                std::fs::write(&path, crate::synth::otlp_json_lines(i, 30)).unwrap();
+                InputSpec::Path(path)
+            })
+            .collect();
+        let threads = 3;
+        let lead = Lead::new(inputs_ahead(threads));
+        let mut furthest_lead = 0;
+        let mut done = 0;
+        let mut take = |_: &InputSpec, decoded: Decoded| {
+            if let Decoded::Done { result, .. } = decoded {
+                result?;
+                done += 1;
+                // Give the workers time to run as far ahead as they can.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                let state = lead.lock();
+                furthest_lead = furthest_lead.max(state.next_input - state.taking);
+            }
+            Ok(())
+        };
+        decode_with_lead(
+            &inputs,
+            &IngestOptions::default(),
+            threads,
+            &lead,
+            &mut take,
+        )
+        .unwrap();
+        assert_eq!(done, 60);
+        // Taken inputs: up to `ahead` past the caller's, plus one each waiting worker holds.
+        assert!(
+            furthest_lead <= inputs_ahead(threads) + threads + 1,
+            "workers ran {furthest_lead} inputs ahead"
+        );
+        assert!(
+            furthest_lead >= inputs_ahead(threads),
+            "the workers never got ahead: {furthest_lead}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! `serde_json::Value` and handed to the format's converter; the enclosing array is
 //! streamed, so memory stays bounded by one item however large the file is.
 
-use super::json_stream::{self, HandlerError, JsonDe, ValueHandler, ValuePos};
+use super::json_stream::{self, HandlerError, ValueHandler, ValuePos};
 use super::{Problem, SinkError, SourceError, SpanSink};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -54,7 +54,11 @@ struct Handler<'d> {
 }
 
 impl ValueHandler for Handler<'_> {
-    fn value(&mut self, de: &mut JsonDe<'_, '_>, pos: ValuePos) -> Result<(), HandlerError> {
+    fn value<'de, R: serde_json::de::Read<'de>>(
+        &mut self,
+        de: &mut serde_json::Deserializer<R>,
+        pos: ValuePos,
+    ) -> Result<(), HandlerError> {
         let result = TopSeed {
             handler: &mut *self,
             pos,

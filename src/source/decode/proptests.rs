@@ -283,9 +283,15 @@ fn big_single_object_is_streamed() {
     assert_eq!(sink.spans, SPANS);
     let total = produced.get();
     assert!(total > 40_000_000, "generated only {total} bytes");
-    // The first span reached the sink long before the input was read: streaming.
+    // The first span reached the sink long before the input was read: streaming. A
+    // line is first copied up to the slice limit, and no further.
+    let limit = super::json_stream::MAX_SLICE_LINE as u64;
     assert!(
-        sink.produced_at_first_span < 1_000_000,
+        total > 2 * limit,
+        "the line must be longer than the slice limit"
+    );
+    assert!(
+        sink.produced_at_first_span < limit + 1_000_000,
         "first span after {} of {total} bytes",
         sink.produced_at_first_span
     );

@@ -13,7 +13,7 @@ mod resource_spans;
 mod span;
 
 use super::flex::Key;
-use super::json_stream::{self, HandlerError, JsonDe, ValueHandler, ValuePos};
+use super::json_stream::{self, HandlerError, ValueHandler, ValuePos};
 use super::{Problem, SinkError, SourceError, SpanSink};
 use crate::model::{SourceKind, Span};
 use resource_spans::ResourceSpansList;
@@ -77,7 +77,11 @@ struct Handler<'s> {
 }
 
 impl ValueHandler for Handler<'_> {
-    fn value(&mut self, de: &mut JsonDe<'_, '_>, pos: ValuePos) -> Result<(), HandlerError> {
+    fn value<'de, R: serde_json::de::Read<'de>>(
+        &mut self,
+        de: &mut serde_json::Deserializer<R>,
+        pos: ValuePos,
+    ) -> Result<(), HandlerError> {
         self.ctx.pos = pos;
         let seed = TopSeed {
             ctx: &mut self.ctx,
