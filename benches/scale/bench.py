@@ -157,11 +157,10 @@ def bench(bin: str, python: str, cache: Path, spans: int, days) -> dict:
         ps("bottlenecks --by task", "bottlenecks", "--by", "task", "--format", "json"),
         ps("bottlenecks --by step", "bottlenecks", "--by", "step", "--format", "json"),
     ]
-    for by in ("branch", "pipeline", "task", "test"):
+    for by in ("branch", "pipeline", "task", "test", "cause"):
         runs.append(ps(f"failures --by {by}", "failures", "--by", by, "--format", "json"))
         runs.append(ps(f"failures --by {by} --bucket day", "failures", "--by", by, "--bucket", "day", "--format", "json"))
     runs += [
-        ps("failures --by cause", "failures", "--by", "cause", "--format", "json"),
         # main's last day judged against its two weeks before; --exit-zero because a
         # violation is an answer here, not a failure of the command.
         ps("gate", "gate", "--current", f"branch=main,since={since}",
