@@ -12,9 +12,10 @@
 //! Values are never materialised here: a [`ValueHandler`] receives a
 //! `serde_json::Deserializer` positioned at the next value and drives its own
 //! `DeserializeSeed`, so each span reaches the sink as soon as it is parsed. In lines
-//! mode each line up to [`MAX_SLICE_LINE`] is first copied whole and parsed from the
-//! slice, several times faster than serde_json's byte-at-a-time reader; a longer line
-//! streams, so memory stays bounded by that limit whatever the input.
+//! mode each line up to [`MAX_SLICE`] is first copied whole and parsed from the
+//! slice, several times faster than serde_json's byte-at-a-time reader, and so is a
+//! stream of values up to that size (a Jaeger or Zipkin download, a pretty OTLP file);
+//! anything longer streams, so memory stays bounded by that limit whatever the input.
 
 use super::{Problem, SinkError, SourceError};
 use serde_json::de::IoRead;
@@ -26,7 +27,7 @@ const PEEK_WINDOW: usize = 64 * 1024;
 /// Lines up to this long are parsed from a copy of the whole line (see the module's
 /// doc); longer ones stream from the input. Above the Collector file exporter's
 /// largest lines (a batch of 8192 spans is a few MB).
-pub(crate) const MAX_SLICE_LINE: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_SLICE: usize = 16 * 1024 * 1024;
 
 /// Where the current top-level value sits, for problem locations.
 #[derive(Debug, Clone, Copy)]
@@ -75,19 +76,19 @@ pub fn for_each_value(
     origin: &str,
     handler: &mut impl ValueHandler,
 ) -> Result<(), SourceError> {
-    values_with_line_limit(input, origin, handler, MAX_SLICE_LINE)
+    values_with_slice_limit(input, origin, handler, MAX_SLICE)
 }
 
-fn values_with_line_limit(
+fn values_with_slice_limit(
     input: &mut dyn BufRead,
     origin: &str,
     handler: &mut impl ValueHandler,
-    max_slice_line: usize,
+    max_slice: usize,
 ) -> Result<(), SourceError> {
     let mut reader = JsonReader::new(input);
     match reader.first_line_is_complete_value()? {
-        true => lines_mode(&mut reader, origin, handler, max_slice_line),
-        false => stream_mode(&mut reader, origin, handler),
+        true => lines_mode(&mut reader, origin, handler, max_slice),
+        false => stream_mode(&mut reader, origin, handler, max_slice),
     }
 }
 
@@ -95,13 +96,13 @@ fn lines_mode(
     reader: &mut JsonReader<'_>,
     origin: &str,
     handler: &mut impl ValueHandler,
-    max_slice_line: usize,
+    max_slice: usize,
 ) -> Result<(), SourceError> {
     reader.stop_at_newline = true;
     let mut line: u64 = 1;
     let mut copy = Vec::new();
     loop {
-        if reader.read_line_into(&mut copy, max_slice_line)? {
+        if reader.read_line_into(&mut copy, max_slice)? {
             let mut de = serde_json::Deserializer::from_slice(&copy);
             decode_line(&mut de, line, origin, handler)?;
         } else {
@@ -156,15 +157,41 @@ fn stream_mode(
     reader: &mut JsonReader<'_>,
     origin: &str,
     handler: &mut impl ValueHandler,
+    max_slice: usize,
 ) -> Result<(), SourceError> {
-    let mut de = serde_json::Deserializer::new(IoRead::new(reader));
+    // An input that fits the slice limit is read whole and parsed from memory, as a
+    // line is; a larger one streams, its first bytes from the copy.
+    let mut copy = Vec::new();
+    (&mut *reader)
+        .take(max_slice as u64 + 1)
+        .read_to_end(&mut copy)
+        .map_err(|e| read_error(origin, serde_json::Error::io(e)))?;
+    if copy.len() <= max_slice {
+        decode_stream(
+            &mut serde_json::Deserializer::from_slice(&copy),
+            origin,
+            handler,
+        )
+    } else {
+        let rest = (&copy[..]).chain(reader);
+        decode_stream(
+            &mut serde_json::Deserializer::new(IoRead::new(rest)),
+            origin,
+            handler,
+        )
+    }
+}
+
+/// Decodes the values of a stream; a malformed one is reported and ends the input.
+fn decode_stream<'de, R: serde_json::de::Read<'de>>(
+    de: &mut serde_json::Deserializer<R>,
+    origin: &str,
+    handler: &mut impl ValueHandler,
+) -> Result<(), SourceError> {
     let mut index = 0;
-    loop {
-        if de.end().is_ok() {
-            return Ok(());
-        }
+    while de.end().is_err() {
         let pos = ValuePos { line: None, index };
-        match handler.value(&mut de, pos) {
+        match handler.value(de, pos) {
             Ok(()) => index += 1,
             Err(HandlerError::Fatal(e)) => return Err(SourceError::Sink(e)),
             Err(HandlerError::Json(e)) => {
@@ -178,6 +205,7 @@ fn stream_mode(
             }
         }
     }
+    Ok(())
 }
 
 fn read_error(origin: &str, source: serde_json::Error) -> SourceError {
@@ -393,6 +421,22 @@ mod tests {
         c
     }
 
+    /// A stream of values longer than the slice limit streams: the same values and the
+    /// same problem at the same position as from the slice.
+    #[test]
+    fn streams_over_the_slice_limit_decode_the_same_streamed() {
+        let input = "{\n  \"a\": 1\n}\n{\n  \"b\": \"two\"\n} {\"c\":\n [3, x]}\n{\"d\": 4}";
+        let sliced = run(input);
+        assert_eq!(sliced.values.len(), 2, "{:?}", sliced.values);
+        assert_eq!(sliced.problems.len(), 1, "{:?}", sliced.problems);
+        for limit in [1, 5, 13, 1000] {
+            let mut streamed = Collect::default();
+            values_with_slice_limit(&mut input.as_bytes(), "f", &mut streamed, limit).unwrap();
+            assert_eq!(streamed.values, sliced.values, "limit {limit}");
+            assert_eq!(streamed.problems, sliced.problems, "limit {limit}");
+        }
+    }
+
     /// Lines longer than the slice limit stream instead: the same values, the same
     /// problems at the same positions, whether a line is cut inside a value, between
     /// values or in a string.
@@ -403,7 +447,7 @@ mod tests {
         assert_eq!(sliced.values.len(), 4, "{:?}", sliced.values);
         for limit in [1, 3, 8, 17, 1000] {
             let mut streamed = Collect::default();
-            values_with_line_limit(&mut input.as_bytes(), "f", &mut streamed, limit).unwrap();
+            values_with_slice_limit(&mut input.as_bytes(), "f", &mut streamed, limit).unwrap();
             assert_eq!(streamed.values, sliced.values, "limit {limit}");
             assert_eq!(streamed.problems, sliced.problems, "limit {limit}");
         }

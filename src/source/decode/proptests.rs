@@ -285,7 +285,7 @@ fn big_single_object_is_streamed() {
     assert!(total > 40_000_000, "generated only {total} bytes");
     // The first span reached the sink long before the input was read: streaming. A
     // line is first copied up to the slice limit, and no further.
-    let limit = super::json_stream::MAX_SLICE_LINE as u64;
+    let limit = super::json_stream::MAX_SLICE as u64;
     assert!(
         total > 2 * limit,
         "the line must be longer than the slice limit"
