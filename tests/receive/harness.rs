@@ -172,6 +172,17 @@ impl Receiver {
     }
 }
 
+/// A test that fails before `stop` must not leave its receiver running: it would load
+/// the machine for the tests after it and outlive the whole test run.
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// An HTTP response as the tests look at it.
 #[derive(Debug)]
 pub struct Reply {

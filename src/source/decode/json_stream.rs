@@ -429,7 +429,12 @@ mod tests {
         let sliced = run(input);
         assert_eq!(sliced.values.len(), 2, "{:?}", sliced.values);
         assert_eq!(sliced.problems.len(), 1, "{:?}", sliced.problems);
-        for limit in [1, 5, 13, 1000] {
+        same_at_every_limit(input, &sliced, &[1, 5, 13, 1000]);
+    }
+
+    /// `input` decoded with each slice limit gives what `sliced` holds.
+    fn same_at_every_limit(input: &str, sliced: &Collect, limits: &[usize]) {
+        for &limit in limits {
             let mut streamed = Collect::default();
             values_with_slice_limit(&mut input.as_bytes(), "f", &mut streamed, limit).unwrap();
             assert_eq!(streamed.values, sliced.values, "limit {limit}");
@@ -445,12 +450,7 @@ mod tests {
         let input = "{\"a\":1}\n{\"a\":\n\n{\"a\":3} {\"b\":\"long string value\"}\n  {\"c\": [1, 2, x]}\n{\"d\":4}";
         let sliced = run(input);
         assert_eq!(sliced.values.len(), 4, "{:?}", sliced.values);
-        for limit in [1, 3, 8, 17, 1000] {
-            let mut streamed = Collect::default();
-            values_with_slice_limit(&mut input.as_bytes(), "f", &mut streamed, limit).unwrap();
-            assert_eq!(streamed.values, sliced.values, "limit {limit}");
-            assert_eq!(streamed.problems, sliced.problems, "limit {limit}");
-        }
+        same_at_every_limit(input, &sliced, &[1, 3, 8, 17, 1000]);
     }
 
     #[test]
