@@ -9,8 +9,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::clients::{
-    CALL_TIMEOUT, closed_by_peer, connect, grpc_export, grpc_partial_call, raise_open_files,
-    read_until_closed, rss_kb,
+    CALL_TIMEOUT, answered_or_closed, closed_by_peer, connect, grpc_export, grpc_partial_call,
+    raise_open_files, read_until_closed, rss_kb,
 };
 use crate::harness::{Receiver, binary, count, post, post_proto, request, trace_hex};
 
@@ -196,14 +196,20 @@ fn in_flight_bytes_beyond_the_limit_get_503_and_unavailable() {
         ],
     );
     let (http, grpc) = (receiver.http.clone(), receiver.grpc.clone());
-    let mut held = connect(&http);
-    held.write_all(head(&http, held_body.len(), "").as_bytes())
-        .unwrap();
-    held.write_all(&held_body[..held_body.len() - 10]).unwrap();
+    let hold = || {
+        let mut held = connect(&http);
+        held.write_all(head(&http, held_body.len(), "").as_bytes())
+            .unwrap();
+        held.write_all(&held_body[..held_body.len() - 10]).unwrap();
+        held
+    };
+    let mut held = hold();
 
     // `other` gets 503 with Retry-After (HTTP), UNAVAILABLE (gRPC). The held request
     // may not be read yet when the first attempts arrive: retry until the server is
-    // reading it (those early requests are stored, trace 2).
+    // reading it (those early requests are stored, trace 2). An `other` still being
+    // read when the held request's headers arrive gets the held one refused instead:
+    // then it is sent again.
     let mut refused = None;
     eventually(
         Duration::from_secs(60),
@@ -213,6 +219,9 @@ fn in_flight_bytes_beyond_the_limit_get_503_and_unavailable() {
             assert!(matches!(r.status, 200 | 503), "{}: {}", r.status, r.text());
             let busy = r.status == 503;
             refused = busy.then_some(r);
+            if !busy && answered_or_closed(&held) {
+                held = hold();
+            }
             busy
         },
     );

@@ -230,6 +230,15 @@ pub fn closed_by_peer(stream: &TcpStream) -> bool {
     closed
 }
 
+/// Whether the server has answered on `stream` or closed it, without blocking.
+pub fn answered_or_closed(stream: &TcpStream) -> bool {
+    stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let waiting = matches!(stream.peek(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock);
+    stream.set_nonblocking(false).unwrap();
+    !waiting
+}
+
 /// Reads until the server closes `stream` (at most [`CALL_TIMEOUT`]): what it sent
 /// before closing. Panics if it keeps the connection open.
 pub fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
