@@ -104,11 +104,11 @@ fn lines_mode(
     loop {
         if reader.read_line_into(&mut copy, max_slice)? {
             let mut de = serde_json::Deserializer::from_slice(&copy);
-            decode_line(&mut de, line, origin, handler)?;
+            decode_values(&mut de, Some(line), origin, handler)?;
         } else {
             let rest = (&copy[..]).chain(&mut *reader);
             let mut de = serde_json::Deserializer::new(IoRead::new(rest));
-            decode_line(&mut de, line, origin, handler)?;
+            decode_values(&mut de, Some(line), origin, handler)?;
         }
         if !reader.next_line()? {
             return Ok(());
@@ -117,34 +117,35 @@ fn lines_mode(
     }
 }
 
-/// Decodes the values of one line; a malformed one is reported and ends the line.
-fn decode_line<'de, R: serde_json::de::Read<'de>>(
+/// Decodes the values of one line (`line`) or of a whole stream (`None`); a malformed
+/// value is reported and ends the line, or the stream.
+fn decode_values<'de, R: serde_json::de::Read<'de>>(
     de: &mut serde_json::Deserializer<R>,
-    line: u64,
+    line: Option<u64>,
     origin: &str,
     handler: &mut impl ValueHandler,
 ) -> Result<(), SourceError> {
     let mut index = 0;
     while de.end().is_err() {
-        let pos = ValuePos {
-            line: Some(line),
-            index,
-        };
-        match handler.value(de, pos) {
+        match handler.value(de, ValuePos { line, index }) {
             Ok(()) => index += 1,
             Err(HandlerError::Fatal(e)) => return Err(SourceError::Sink(e)),
+            Err(HandlerError::Json(e)) if e.is_io() => return Err(read_error(origin, e)),
             Err(HandlerError::Json(e)) => {
-                if e.is_io() {
-                    return Err(read_error(origin, e));
-                }
-                // Past the newline (an EOF error) the column means nothing.
-                let location = match e.line() {
-                    1 => format!("{origin}:{line}:{}", e.column()),
-                    _ => format!("{origin}:{line}"),
+                let (location, skipped) = match line {
+                    Some(line) if e.line() == 1 => {
+                        (format!("{origin}:{line}:{}", e.column()), "line skipped")
+                    }
+                    // Past the newline (an EOF error) the column means nothing.
+                    Some(line) => (format!("{origin}:{line}"), "line skipped"),
+                    None => (
+                        format!("{origin}:{}:{}", e.line(), e.column()),
+                        "the rest of this input is skipped",
+                    ),
                 };
                 handler.problem(Problem {
                     location,
-                    message: format!("{}; line skipped", strip_position(&e)),
+                    message: format!("{}; {skipped}", strip_position(&e)),
                 })?;
                 return Ok(());
             }
@@ -167,45 +168,13 @@ fn stream_mode(
         .read_to_end(&mut copy)
         .map_err(|e| read_error(origin, serde_json::Error::io(e)))?;
     if copy.len() <= max_slice {
-        decode_stream(
-            &mut serde_json::Deserializer::from_slice(&copy),
-            origin,
-            handler,
-        )
+        let mut de = serde_json::Deserializer::from_slice(&copy);
+        decode_values(&mut de, None, origin, handler)
     } else {
         let rest = (&copy[..]).chain(reader);
-        decode_stream(
-            &mut serde_json::Deserializer::new(IoRead::new(rest)),
-            origin,
-            handler,
-        )
+        let mut de = serde_json::Deserializer::new(IoRead::new(rest));
+        decode_values(&mut de, None, origin, handler)
     }
-}
-
-/// Decodes the values of a stream; a malformed one is reported and ends the input.
-fn decode_stream<'de, R: serde_json::de::Read<'de>>(
-    de: &mut serde_json::Deserializer<R>,
-    origin: &str,
-    handler: &mut impl ValueHandler,
-) -> Result<(), SourceError> {
-    let mut index = 0;
-    while de.end().is_err() {
-        let pos = ValuePos { line: None, index };
-        match handler.value(de, pos) {
-            Ok(()) => index += 1,
-            Err(HandlerError::Fatal(e)) => return Err(SourceError::Sink(e)),
-            Err(HandlerError::Json(e)) => {
-                if e.is_io() {
-                    return Err(read_error(origin, e));
-                }
-                return Ok(handler.problem(Problem {
-                    location: format!("{origin}:{}:{}", e.line(), e.column()),
-                    message: format!("{}; the rest of this input is skipped", strip_position(&e)),
-                })?);
-            }
-        }
-    }
-    Ok(())
 }
 
 fn read_error(origin: &str, source: serde_json::Error) -> SourceError {
