@@ -10,13 +10,15 @@ use datafusion::datasource::empty::EmptyTable;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{DdlStatement, LogicalPlan};
 
-use super::QueryError;
+use datafusion::sql::parser::Statement;
+
 use super::engine::Engine;
 use super::named::TEST_ID_ALIASES_SQL;
 
 impl Engine {
-    /// Creates `bare_test_ids` and `test_id_aliases` (see the module's doc).
-    pub(super) async fn create_test_id_views(&self) -> Result<(), DataFusionError> {
+    /// Creates `bare_test_ids`; returns the statement that creates `test_id_aliases`
+    /// for [`Engine::create_test_id_aliases`].
+    pub(super) async fn create_bare_test_ids(&self) -> Result<Statement, DataFusionError> {
         let mut statements = self.parse(TEST_ID_ALIASES_SQL)?.into_iter();
         let (Some(bare), Some(aliases), None) =
             (statements.next(), statements.next(), statements.next())
@@ -26,29 +28,34 @@ impl Engine {
             ));
         };
         self.execute(bare).await?.collect().await?;
-        // The one statement here that reads the store: through `answer`, so that a
-        // damaged file is named and left out as every query does, not an error.
-        let check = || async {
-            let found = self
-                .context()
-                .sql("SELECT 1 FROM bare_test_ids LIMIT 1")
-                .await?
-                .collect()
-                .await?;
-            Ok(found.iter().any(|batch| batch.num_rows() > 0))
-        };
-        let any_bare = self
-            .answer(check, |source| QueryError::Views { source })
-            .await
-            .map_err(|error| match error {
-                QueryError::Views { source } => source,
-                other => DataFusionError::External(Box::new(other)),
-            })?;
+        Ok(aliases)
+    }
+
+    /// Whether the window holds a bare test name. The one step here that reads the
+    /// store: run it through [`Engine::answer`], so that a damaged file is named and
+    /// left out as in every query.
+    pub(super) async fn window_has_bare_test_ids(&self) -> Result<bool, DataFusionError> {
+        let found = self
+            .context()
+            .sql("SELECT 1 FROM bare_test_ids LIMIT 1")
+            .await?
+            .collect()
+            .await?;
+        Ok(found.iter().any(|batch| batch.num_rows() > 0))
+    }
+
+    /// Creates `test_id_aliases` by `statement` when there are bare names to resolve,
+    /// else as an empty table of its columns (see the module's doc).
+    pub(super) async fn create_test_id_aliases(
+        &self,
+        statement: Statement,
+        any_bare: bool,
+    ) -> Result<(), DataFusionError> {
         if any_bare {
-            self.execute(aliases).await?.collect().await?;
+            self.execute(statement).await?.collect().await?;
             return Ok(());
         }
-        let plan = self.context().state().statement_to_plan(aliases).await?;
+        let plan = self.context().state().statement_to_plan(statement).await?;
         let LogicalPlan::Ddl(DdlStatement::CreateView(view)) = plan else {
             return Err(DataFusionError::Internal(
                 "the second statement of queries/test_id_aliases.sql must create a view".into(),

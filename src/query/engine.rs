@@ -130,14 +130,22 @@ impl Engine {
             ctx,
             reading: Some(reading),
         };
-        let views = async {
-            engine.create_test_id_views().await?;
+        let views = |source| QueryError::Views { source };
+        let aliases = engine.create_bare_test_ids().await.map_err(views)?;
+        let any_bare = engine
+            .answer(|| engine.window_has_bare_test_ids(), views)
+            .await?;
+        engine
+            .create_test_id_aliases(aliases, any_bare)
+            .await
+            .map_err(views)?;
+        let shared = async {
             for statement in engine.parse(VIEWS_SQL)? {
                 engine.execute(statement).await?.collect().await?;
             }
             Ok::<(), DataFusionError>(())
         };
-        views.await.map_err(|source| QueryError::Views { source })?;
+        shared.await.map_err(views)?;
         Ok(engine)
     }
 
