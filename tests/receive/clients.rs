@@ -215,28 +215,28 @@ pub fn connect(addr: &str) -> TcpStream {
     stream
 }
 
+/// What `stream` has for us, seen without blocking: `None` when nothing has come
+/// yet (WouldBlock), else the peek's result (`Ok(0)` at EOF).
+fn peek_now(stream: &TcpStream) -> Option<std::io::Result<usize>> {
+    stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let peeked = stream.peek(&mut byte);
+    stream.set_nonblocking(false).unwrap();
+    match peeked {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => None,
+        other => Some(other),
+    }
+}
+
 /// Whether the peer has closed `stream` (EOF or reset), without blocking: a
 /// connection the server keeps has nothing to read yet (WouldBlock).
 pub fn closed_by_peer(stream: &TcpStream) -> bool {
-    stream.set_nonblocking(true).unwrap();
-    let mut byte = [0u8; 1];
-    let closed = match stream.peek(&mut byte) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(e) if e.kind() == ErrorKind::WouldBlock => false,
-        Err(_) => true,
-    };
-    stream.set_nonblocking(false).unwrap();
-    closed
+    matches!(peek_now(stream), Some(Ok(0) | Err(_)))
 }
 
 /// Whether the server has answered on `stream` or closed it, without blocking.
 pub fn answered_or_closed(stream: &TcpStream) -> bool {
-    stream.set_nonblocking(true).unwrap();
-    let mut byte = [0u8; 1];
-    let waiting = matches!(stream.peek(&mut byte), Err(e) if e.kind() == ErrorKind::WouldBlock);
-    stream.set_nonblocking(false).unwrap();
-    !waiting
+    peek_now(stream).is_some()
 }
 
 /// Reads until the server closes `stream` (at most [`CALL_TIMEOUT`]): what it sent
