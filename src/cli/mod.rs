@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod bottlenecks;
+pub mod bucket;
 pub mod check;
 pub mod compact;
 pub mod compare;
@@ -19,8 +20,13 @@ pub mod report;
 pub mod sql;
 pub mod synth;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use tokio::runtime::Runtime;
+
+use crate::store::bucket::BucketUrl;
+use bucket::{BucketOptions, StoreUse, run_on_bucket};
 
 /// Lets clap parse an analysis enum by its `name()`, over its `ALL` values, so the
 /// analysis layer needs no clap derive.
@@ -44,7 +50,8 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "pipescope", version, about, long_about = None)]
 pub struct Cli {
-    /// Store directory (Parquet files under <DATA>/spans/).
+    /// Store directory (Parquet files under <DATA>/spans/), or a bucket:
+    /// s3://BUCKET/PREFIX (credentials, region and endpoint from the AWS_* variables).
     #[arg(
         long,
         global = true,
@@ -52,6 +59,15 @@ pub struct Cli {
         default_value = "pipescope-data"
     )]
     pub data: PathBuf,
+
+    /// With --data s3://…: the local working copy of the bucket's store
+    /// [default: ~/.cache/pipescope/buckets/BUCKET/PREFIX/store].
+    #[arg(long, global = true, env = "PIPESCOPE_CACHE")]
+    pub cache: Option<PathBuf>,
+
+    /// With --data s3://…: how long a writing command waits for another writer's lease.
+    #[arg(long, global = true, default_value = "5m", value_parser = humantime::parse_duration)]
+    pub lock_wait: std::time::Duration,
 
     /// Fail on a damaged store file instead of answering from the rest (exit 1).
     #[arg(long, global = true)]
@@ -124,24 +140,62 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let data = cli.data;
-    match cli.command {
-        Command::Ingest(args) => ingest::run(args, &data),
-        Command::Pull(args) => runtime.block_on(pull::run(*args, &data)),
-        Command::Flaky(args) => runtime.block_on(flaky::run(args, &data)),
-        Command::Compare(args) => runtime.block_on(compare::run(args, &data)),
-        Command::Bottlenecks(args) => runtime.block_on(bottlenecks::run(args, &data)),
-        Command::Failures(args) => runtime.block_on(failures::run(args, &data)),
-        Command::Sql(args) => runtime.block_on(sql::run(args, &data)),
-        Command::Receive(args) => runtime.block_on(receive::run(args, &data)),
+    let bucket = match cli.data.to_str() {
+        Some(data) => BucketUrl::parse(data)?,
+        None => None,
+    };
+    let (name, usage) = cli.command.store_use();
+    match bucket {
+        Some(url) if usage != StoreUse::None => {
+            let options = BucketOptions {
+                cache: cli.cache,
+                lock_wait: cli.lock_wait,
+            };
+            let command = cli.command;
+            run_on_bucket(&url, &options, name, usage, &runtime, |dir| {
+                run_command(command, dir, &runtime)
+            })
+        }
+        _ => run_command(cli.command, &cli.data, &runtime),
+    }
+}
+
+impl Command {
+    /// The command's name and how it uses the store.
+    fn store_use(&self) -> (&'static str, StoreUse) {
+        use StoreUse::{None, Read, Write};
+        match self {
+            Command::Ingest(_) => ("ingest", Write),
+            Command::Pull(_) => ("pull", Write),
+            Command::Receive(_) => ("receive", Write),
+            Command::Compact(_) => ("compact", Write),
+            Command::Check(args) if args.repair => ("check --repair", Write),
+            Command::Check(_) => ("check", Read),
+            Command::Demo(_) => ("demo", None),
+            Command::Synth(_) => ("synth", None),
+            _ => ("an analysis", Read),
+        }
+    }
+}
+
+fn run_command(command: Command, data: &Path, runtime: &Runtime) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Ingest(args) => ingest::run(args, data),
+        Command::Pull(args) => runtime.block_on(pull::run(*args, data)),
+        Command::Flaky(args) => runtime.block_on(flaky::run(args, data)),
+        Command::Compare(args) => runtime.block_on(compare::run(args, data)),
+        Command::Bottlenecks(args) => runtime.block_on(bottlenecks::run(args, data)),
+        Command::Failures(args) => runtime.block_on(failures::run(args, data)),
+        Command::Sql(args) => runtime.block_on(sql::run(args, data)),
+        Command::Receive(args) => runtime.block_on(receive::run(args, data)),
         Command::Demo(args) => runtime.block_on(demo::run(args)),
         Command::Synth(args) => synth::run(args),
-        Command::Gate(args) => runtime.block_on(gate::run(*args, &data)),
-        Command::Quarantine(args) => runtime.block_on(quarantine::run(args, &data)),
-        Command::Report(args) => runtime.block_on(report::run(args, &data)),
-        Command::Delivery(args) => runtime.block_on(delivery::run(args, &data)),
-        Command::Dora(args) => runtime.block_on(dora::run(args, &data)),
-        Command::Check(args) => check::run(args, &data),
-        Command::Compact(args) => compact::run(args, &data),
+        Command::Gate(args) => runtime.block_on(gate::run(*args, data)),
+        Command::Quarantine(args) => runtime.block_on(quarantine::run(args, data)),
+        Command::Report(args) => runtime.block_on(report::run(args, data)),
+        Command::Delivery(args) => runtime.block_on(delivery::run(args, data)),
+        Command::Dora(args) => runtime.block_on(dora::run(args, data)),
+        Command::Check(args) => check::run(args, data),
+        Command::Compact(args) => compact::run(args, data),
     }
 }

@@ -2,6 +2,7 @@
 //! atomically and deduplicated by `(trace_id, span_id)`. Plain Parquet with standard
 //! types, so DuckDB, polars or Spark read it as it is.
 
+pub mod bucket;
 pub mod compact;
 pub mod dedupe;
 pub mod format;

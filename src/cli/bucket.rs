@@ -1,0 +1,149 @@
+//! Running a command on a store in a bucket (`--data s3://bucket/prefix`): the
+//! working copy brought level, the command run on it, and for a writing command the
+//! lease held and what it stored published, every few seconds while it runs and
+//! once more when it ends (see `store::bucket`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::runtime::Runtime;
+use tokio::sync::Mutex;
+
+use crate::store::Store;
+use crate::store::bucket::BucketUrl;
+use crate::store::bucket::copy::WorkingCopy;
+use crate::store::bucket::lease::{Lease, holder_name};
+
+/// How often a writing command publishes what it stored so far (a receiver runs
+/// for days; an ingest of a year's files for minutes), unless
+/// `PIPESCOPE_PUBLISH_EVERY` (a duration) says otherwise.
+const PUBLISH_EVERY: Duration = Duration::from_secs(10);
+
+fn publish_every() -> Duration {
+    std::env::var("PIPESCOPE_PUBLISH_EVERY")
+        .ok()
+        .and_then(|text| humantime::parse_duration(&text).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(PUBLISH_EVERY)
+}
+
+/// How a command uses the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreUse {
+    /// Never opens it (`demo`, `synth`).
+    None,
+    Read,
+    Write,
+}
+
+/// The global options of a bucket store.
+#[derive(Debug, Clone)]
+pub struct BucketOptions {
+    /// The working copy's directory; `None`: [`BucketUrl::default_cache`].
+    pub cache: Option<PathBuf>,
+    /// How long a writer waits for another writer's lease.
+    pub lock_wait: Duration,
+}
+
+/// Runs `command` (named `name` in the lease) on the working copy of `url`.
+pub fn run_on_bucket(
+    url: &BucketUrl,
+    options: &BucketOptions,
+    name: &str,
+    usage: StoreUse,
+    runtime: &Runtime,
+    command: impl FnOnce(&Path) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    let remote = url.connect()?;
+    let dir = options.cache.clone().unwrap_or_else(|| url.default_cache());
+    let mut copy = WorkingCopy::open(remote.clone(), url, &dir)?;
+    let lease = match usage {
+        StoreUse::Write => {
+            let holder = holder_name(name);
+            let lease = Lease::acquire(remote, url, &holder, options.lock_wait);
+            Some(Arc::new(runtime.block_on(lease)?))
+        }
+        _ => None,
+    };
+    let level = runtime.block_on(copy.bring_level());
+    let Some(lease) = lease else {
+        let fetched = level?;
+        tracing::info!(
+            "{}: fetched {} files ({} bytes) into {}",
+            url.url,
+            fetched.files,
+            fetched.bytes,
+            dir.display()
+        );
+        if !copy.bucket_has_store() {
+            anyhow::bail!(
+                "no store at {} (run `pipescope ingest --data {} FILES` first)",
+                url.url,
+                url.url
+            );
+        }
+        return command(copy.dir());
+    };
+    if let Err(e) = level {
+        let _ = runtime.block_on(lease.release());
+        return Err(e.into());
+    }
+    let result = write_and_publish(copy, lease.clone(), runtime, command);
+    let released = runtime.block_on(lease.release());
+    let code = result?;
+    released?;
+    Ok(code)
+}
+
+/// Runs a writing command on the copy and publishes what it stored.
+fn write_and_publish(
+    copy: WorkingCopy,
+    lease: Arc<Lease>,
+    runtime: &Runtime,
+    command: impl FnOnce(&Path) -> anyhow::Result<ExitCode>,
+) -> anyhow::Result<ExitCode> {
+    let dir = copy.dir().to_path_buf();
+    let local = Store::open(&dir)?;
+    // The publisher reads the copy: while it holds the reader lock, no compaction
+    // here deletes the files it replaced, so their journal is published before they
+    // go (after the command, below).
+    let reading = local.lock_for_reading()?;
+    let copy = Arc::new(Mutex::new(copy));
+    let published = {
+        let (copy, lease, every) = (copy.clone(), lease.clone(), publish_every());
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                if let Err(e) = copy.lock().await.publish(&lease).await {
+                    tracing::warn!("{e}; trying again");
+                }
+            }
+        })
+    };
+    let result = command(&dir);
+    published.abort();
+    let _ = runtime.block_on(published);
+    drop(reading);
+    let publish = runtime.block_on(async {
+        let mut copy = copy.lock().await;
+        copy.publish(&lease).await?;
+        // Now that the journals are out, the replaced files can go, here and there.
+        drop(local.lock_for_writing()?);
+        copy.publish(&lease).await?;
+        Ok::<_, anyhow::Error>(())
+    });
+    let published = publish.with_context(|| {
+        format!(
+            "what this command stored is in the working copy {}; the next writing command publishes it",
+            dir.display()
+        )
+    });
+    match (result, published) {
+        (Err(e), _) => Err(e),
+        (Ok(_), Err(e)) => Err(e),
+        (Ok(code), Ok(())) => Ok(code),
+    }
+}

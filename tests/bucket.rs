@@ -1,0 +1,446 @@
+//! The store in a bucket (`--data s3://…`), against a real S3-compatible server
+//! (moto's, installed by tests/s3/setup.sh from PyPI, started here on 127.0.0.1):
+//! every command answers as on a local store, a second writer is held off by the
+//! lease, and a kill -9 mid-ingest shows no half file and loses nothing.
+
+mod common;
+mod fake_backends;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Env, bin, synth_test_data};
+use fake_backends::{Fake, Kind};
+use serde_json::Value;
+
+/// A moto server on a free loopback port, killed when dropped.
+struct S3Server {
+    child: Child,
+    port: u16,
+    /// The server's virtual environment's python (with boto3): moto refuses unsigned
+    /// writes to an object that exists, so objects are written through it.
+    python: PathBuf,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The server's `moto_server`, installed on first use; see `common::require`.
+fn moto_server() -> Option<PathBuf> {
+    let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/s3/setup.sh");
+    let found = match Command::new("bash").arg(&setup).output() {
+        Ok(out) if out.status.success() => {
+            Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        }
+        Ok(out) => Err(format!(
+            "{} failed: {}",
+            setup.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )),
+        Err(e) => Err(format!("cannot run {}: {e}", setup.display())),
+    };
+    common::require("an S3-compatible server (moto, from PyPI)", found)
+}
+
+impl S3Server {
+    fn start() -> Option<S3Server> {
+        let moto = moto_server()?;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(&moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let python = moto.with_file_name("python");
+        let server = S3Server {
+            child,
+            port,
+            python,
+        };
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "moto_server did not listen on {port} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server.boto("s3.create_bucket(Bucket='pipescope-test')", b"");
+        Some(server)
+    }
+
+    /// Runs `statement` with `s3` a boto3 client of the server and `body` on stdin.
+    fn boto(&self, statement: &str, body: &[u8]) {
+        let script = format!(
+            "import sys, boto3\ns3 = boto3.client('s3', endpoint_url='http://127.0.0.1:{}', aws_access_key_id='test', aws_secret_access_key='test', region_name='us-east-1')\nbody = sys.stdin.buffer.read()\n{statement}\n",
+            self.port
+        );
+        let mut child = Command::new(&self.python)
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run boto3");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(body)
+            .expect("body");
+        let out = child.wait_with_output().expect("boto3");
+        assert!(
+            out.status.success(),
+            "{statement}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Writes one object of the test bucket.
+    fn put(&self, key: &str, body: &[u8]) {
+        self.boto(
+            &format!("s3.put_object(Bucket='pipescope-test', Key='{key}', Body=body)"),
+            body,
+        );
+    }
+
+    /// One plain HTTP/1.1 request (moto takes unsigned ones); (status, body).
+    fn http(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.port,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).expect("send");
+        stream.write_all(body).expect("send body");
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).expect("answer");
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        (status, body.to_string())
+    }
+
+    /// The keys under `prefix` in the test bucket.
+    fn keys(&self, prefix: &str) -> Vec<String> {
+        let (status, body) = self.http(
+            "GET",
+            &format!("/pipescope-test?list-type=2&max-keys=1000&prefix={prefix}"),
+            b"",
+        );
+        assert_eq!(status, 200, "listing: {body}");
+        body.split("<Key>")
+            .skip(1)
+            .filter_map(|part| part.split_once("</Key>").map(|(key, _)| key.to_string()))
+            .collect()
+    }
+
+    /// pipescope on `s3://pipescope-test/<prefix>` with its working copy in `cache`.
+    fn pipescope(&self, prefix: &str, cache: &Path) -> Command {
+        let mut cmd = Command::new(bin());
+        cmd.env_remove("PIPESCOPE_DATA")
+            .env_remove("PIPESCOPE_CONVENTIONS")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env(
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            )
+            .arg("--data")
+            .arg(format!("s3://pipescope-test/{prefix}"))
+            .arg("--cache")
+            .arg(cache);
+        cmd
+    }
+}
+
+/// Runs a command; panics with its stderr unless it exits 0; returns stdout.
+fn ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run pipescope");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The rows of a `--format json` answer.
+fn rows(stdout: &str) -> Vec<Value> {
+    let doc: Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    doc["rows"].as_array().cloned().unwrap_or_default()
+}
+
+/// The analyses compared between a local store and a bucket.
+const ANALYSES: &[&[&str]] = &[
+    &["flaky", "--all"],
+    &["failures", "--by", "branch"],
+    &["failures", "--by", "test"],
+    &["bottlenecks"],
+    &[
+        "sql",
+        "SELECT trace_id, count(*) AS n FROM spans GROUP BY trace_id ORDER BY trace_id",
+    ],
+];
+
+fn answers(mut cmd: impl FnMut() -> Command) -> Vec<Vec<Value>> {
+    ANALYSES
+        .iter()
+        .map(|args| rows(&ok(cmd().args(*args).args(["--format", "json"]))))
+        .collect()
+}
+
+fn span_count(cmd: &mut Command) -> i64 {
+    let out = ok(cmd.args(["sql", "SELECT count(*) AS n FROM spans", "--format", "json"]));
+    rows(&out)[0]["n"].as_i64().expect("a count")
+}
+
+#[test]
+fn every_command_on_a_bucket_answers_as_on_a_local_store() {
+    let Some(s3) = S3Server::start() else { return };
+    let local = Env::new();
+    synth_test_data(local.dir.path(), 11);
+    let traces = local.dir.path().join("traces");
+    let (code, stderr) = local.ingest(&[&traces]);
+    assert_eq!(code, 0, "{stderr}");
+    let expected = answers(|| local_cmd(&local));
+
+    let caches = tempfile::tempdir().unwrap();
+    let (writer, reader) = (caches.path().join("a"), caches.path().join("b"));
+    // In three ingests, as a receiver's flushes come: several files a day to compact.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&traces)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for (i, third) in files.chunks(files.len().div_ceil(3)).enumerate() {
+        let cache = if i == 1 { &reader } else { &writer };
+        ok(s3.pipescope("org/ci", cache).arg("ingest").args(third));
+    }
+    // A fresh working copy answers from the bucket alone.
+    assert_eq!(answers(|| s3.pipescope("org/ci", &reader)), expected);
+    let spans_before = s3.keys("org/ci/spans/").len();
+    assert!(spans_before > 0, "no span files in the bucket");
+
+    // Ingesting the same traces again stores nothing twice.
+    ok(s3.pipescope("org/ci", &writer).arg("ingest").arg(&traces));
+    let stored = span_count(&mut local_cmd(&local));
+    assert_eq!(span_count(&mut s3.pipescope("org/ci", &reader)), stored);
+
+    // Compaction from the other copy: fewer files, the same answers everywhere.
+    ok(s3
+        .pipescope("org/ci", &reader)
+        .args(["compact", "--target-rows", "100000000"]));
+    let spans_after = s3.keys("org/ci/spans/").len();
+    assert!(
+        spans_after < spans_before,
+        "compaction left {spans_after} of {spans_before} span files"
+    );
+    assert!(
+        s3.keys("org/ci/compaction/").is_empty(),
+        "a journal was left"
+    );
+    assert!(
+        s3.keys("org/ci/.writer.lease").is_empty(),
+        "the lease was left"
+    );
+    assert_eq!(answers(|| s3.pipescope("org/ci", &writer)), expected);
+    assert_eq!(answers(|| s3.pipescope("org/ci", &reader)), expected);
+    let check = s3
+        .pipescope("org/ci", &writer)
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "check of the bucket store: {}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+
+    // Another prefix is another store.
+    let empty = s3
+        .pipescope("elsewhere", &caches.path().join("c"))
+        .arg("flaky")
+        .output();
+    let empty = empty.unwrap();
+    assert!(!empty.status.success());
+    assert!(
+        String::from_utf8_lossy(&empty.stderr)
+            .contains("no store at s3://pipescope-test/elsewhere"),
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
+}
+
+#[test]
+fn a_pull_into_a_bucket_stores_what_a_pull_into_a_directory_stores() {
+    let Some(s3) = S3Server::start() else { return };
+    let work = tempfile::tempdir().unwrap();
+    synth_test_data(work.path(), 0);
+    let fake = Fake::start(
+        Kind::Zipkin,
+        fake_backends::traces_in(&work.path().join("traces")),
+    );
+    let pull = [
+        "pull",
+        "zipkin",
+        "--url",
+        &fake.url,
+        "--start",
+        "2025-06-01",
+        "--end",
+        "2025-07-05",
+        "--window",
+        "2d",
+        "--retry-delay",
+        "5ms",
+    ];
+    let local = Env::new();
+    ok(local_cmd(&local).args(pull));
+    let cache = work.path().join("cache");
+    ok(s3.pipescope("pulled", &cache).args(pull));
+    let by_trace = &ANALYSES[4];
+    let json = ["--format", "json"];
+    let there = rows(&ok(s3
+        .pipescope("pulled", &work.path().join("fresh"))
+        .args(*by_trace)
+        .args(json)));
+    assert_eq!(
+        there,
+        rows(&ok(local_cmd(&local).args(*by_trace).args(json)))
+    );
+    assert!(!there.is_empty());
+    // The checkpoint is in the bucket: a second pull from a fresh copy resumes.
+    assert!(!s3.keys("pulled/pull-checkpoints/").is_empty());
+}
+
+#[test]
+fn a_second_writer_waits_for_the_lease_and_takes_over_only_an_expired_one() {
+    let Some(s3) = S3Server::start() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("one.jsonl");
+    std::fs::write(&input, common::otlp_line(1, "main", "pass")).unwrap();
+    let far = chrono_ms(3_600_000);
+    let lease = format!(
+        r#"{{"holder":"pipescope receive (pid 7 on ci-3)","taken_ms":0,"expires_ms":{far}}}"#
+    );
+    s3.put("held/.writer.lease", lease.as_bytes());
+
+    let held = s3
+        .pipescope("held", &work.path().join("cache"))
+        .args(["--lock-wait", "1s", "ingest"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&held.stderr);
+    assert!(!held.status.success(), "ingested past a live lease");
+    assert!(
+        stderr.contains(
+            "s3://pipescope-test/held is being written by pipescope receive (pid 7 on ci-3)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        s3.keys("held/spans/").is_empty(),
+        "published without the lease"
+    );
+
+    // Its holder crashed: once expired, the lease is taken over.
+    let expired = lease.replace(&far.to_string(), &chrono_ms(-1000).to_string());
+    s3.put("held/.writer.lease", expired.as_bytes());
+    ok(s3
+        .pipescope("held", &work.path().join("cache"))
+        .args(["--lock-wait", "1s", "ingest"])
+        .arg(&input));
+    assert!(!s3.keys("held/spans/").is_empty());
+    assert!(
+        s3.keys("held/.writer.lease").is_empty(),
+        "the lease was not released"
+    );
+}
+
+#[test]
+fn kill_9_mid_ingest_leaves_no_half_file_and_the_next_ingest_loses_nothing() {
+    let Some(s3) = S3Server::start() else { return };
+    let local = Env::new();
+    synth_test_data(local.dir.path(), 5);
+    let traces = local.dir.path().join("traces");
+    let (code, stderr) = local.ingest(&[&traces]);
+    assert_eq!(code, 0, "{stderr}");
+    let stored = span_count(&mut local_cmd(&local));
+    let expected = answers(|| local_cmd(&local));
+
+    let cache = local.dir.path().join("cache");
+    for delay_ms in [300, 900, 1800] {
+        let prefix = format!("killed-{delay_ms}");
+        let mut child = s3
+            .pipescope(&prefix, &cache.join(&prefix))
+            .env("PIPESCOPE_PUBLISH_EVERY", "100ms")
+            .env("PIPESCOPE_LEASE_FOR", "3s")
+            .args(["ingest", "--threads", "1"])
+            .arg(&traces)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Whatever is visible is whole: a fresh copy reads it strictly.
+        let fresh = local.dir.path().join(format!("fresh-{delay_ms}"));
+        if !s3.keys(&format!("{prefix}/spans/")).is_empty() {
+            let n = span_count(s3.pipescope(&prefix, &fresh).arg("--strict"));
+            assert!(n <= stored, "{n} spans after the kill, {stored} in all");
+        }
+        // The next ingest (once the killed one's lease expired) completes the store.
+        ok(s3
+            .pipescope(&prefix, &cache.join(&prefix))
+            .env("PIPESCOPE_LEASE_FOR", "3s")
+            .arg("ingest")
+            .arg(&traces));
+        let again = local.dir.path().join(format!("again-{delay_ms}"));
+        assert_eq!(
+            answers(|| {
+                let mut cmd = s3.pipescope(&prefix, &again);
+                cmd.arg("--strict");
+                cmd
+            }),
+            expected,
+            "killed after {delay_ms} ms"
+        );
+    }
+}
+
+/// pipescope on a local store (a std `Command`, as the bucket's are).
+fn local_cmd(env: &Env) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.env("PIPESCOPE_DATA", env.data())
+        .env_remove("PIPESCOPE_CONVENTIONS");
+    cmd
+}
+
+/// Now plus `offset_ms`, in ms since the epoch.
+fn chrono_ms(offset_ms: i64) -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    now + offset_ms
+}
