@@ -405,9 +405,30 @@ fn kill_9_mid_ingest_leaves_no_half_file_and_the_next_ingest_loses_nothing() {
         let _ = child.wait();
         // Whatever is visible is whole: a fresh copy reads it strictly.
         let fresh = local.dir.path().join(format!("fresh-{delay_ms}"));
-        if !s3.keys(&format!("{prefix}/spans/")).is_empty() {
-            let n = span_count(s3.pipescope(&prefix, &fresh).arg("--strict"));
-            assert!(n <= stored, "{n} spans after the kill, {stored} in all");
+        let read = s3
+            .pipescope(&prefix, &fresh)
+            .args([
+                "--strict",
+                "sql",
+                "SELECT count(*) AS n FROM spans",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        if read.status.success() {
+            let n = rows(&String::from_utf8_lossy(&read.stdout))[0]["n"].as_i64();
+            assert!(
+                n.unwrap() <= stored,
+                "{n:?} spans after the kill, {stored} in all"
+            );
+        } else {
+            // Killed before its first snapshot: no store yet, said as such.
+            let stderr = String::from_utf8_lossy(&read.stderr);
+            assert!(
+                stderr.contains(&format!("no store at s3://pipescope-test/{prefix}")),
+                "{stderr}"
+            );
         }
         // The next ingest (once the killed one's lease expired) completes the store.
         ok(s3
@@ -443,4 +464,142 @@ fn chrono_ms(offset_ms: i64) -> i64 {
         .unwrap()
         .as_millis() as i64;
     now + offset_ms
+}
+
+/// POSTs one OTLP/HTTP JSON request; returns the status.
+fn post_otlp(addr: &str, body: &str) -> u16 {
+    let mut stream = TcpStream::connect(addr).expect("connect to the receiver");
+    let head = format!(
+        "POST /v1/traces HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("send");
+    stream.write_all(body.as_bytes()).expect("send body");
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_receiver_on_a_bucket_publishes_while_it_runs_and_releases_the_lease_on_stop() {
+    let Some(s3) = S3Server::start() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let mut receiver = s3
+        .pipescope("received", &work.path().join("cache"))
+        .env("PIPESCOPE_PUBLISH_EVERY", "200ms")
+        .args(["receive", "--http", "127.0.0.1:0", "--no-grpc"])
+        .args(["--flush-interval", "200ms", "--status-interval", "0s"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = receiver.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the receiver stopped before listening")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("listening: otlp-http http://") {
+            break rest.trim_end_matches("/v1/traces").to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    for trace in 1..=20 {
+        let status = if trace % 3 == 0 { "fail" } else { "pass" };
+        let body = common::otlp_line(trace, "main", status);
+        assert_eq!(post_otlp(&addr, &body), 200, "trace {trace}");
+    }
+    // Published while the receiver runs: another copy reads every span.
+    let started = Instant::now();
+    let reader = work.path().join("reader");
+    loop {
+        let out = s3
+            .pipescope("received", &reader)
+            .args(["sql", "SELECT count(*) AS n FROM spans", "--format", "json"])
+            .output()
+            .unwrap();
+        let n = out
+            .status
+            .success()
+            .then(|| rows(&String::from_utf8_lossy(&out.stdout))[0]["n"].as_i64())
+            .flatten();
+        if n == Some(40) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "after 60 s the bucket holds {n:?} of 40 spans"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(
+        !s3.keys("received/.writer.lease").is_empty(),
+        "a running receiver holds the lease"
+    );
+    let term = Command::new("kill")
+        .args(["-TERM", &receiver.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let stopped = receiver.wait().unwrap();
+    assert!(stopped.success(), "the receiver stopped with {stopped}");
+    assert!(
+        s3.keys("received/.writer.lease").is_empty(),
+        "the lease was not released"
+    );
+    assert!(
+        s3.keys("received/wal/").is_empty(),
+        "the write-ahead log is local"
+    );
+}
+
+#[test]
+fn readers_during_a_compaction_of_a_bucket_count_every_span_once() {
+    let Some(s3) = S3Server::start() else { return };
+    let local = Env::new();
+    synth_test_data(local.dir.path(), 3);
+    let traces = local.dir.path().join("traces");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&traces)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let writer = local.dir.path().join("writer");
+    for part in files.chunks(files.len().div_ceil(4)) {
+        ok(s3.pipescope("raced", &writer).arg("ingest").args(part));
+    }
+    let (code, stderr) = local.ingest(&[&traces]);
+    assert_eq!(code, 0, "{stderr}");
+    let stored = span_count(&mut local_cmd(&local));
+    let before = s3.keys("raced/spans/").len();
+
+    let mut compaction = s3
+        .pipescope("raced", &writer)
+        .env("PIPESCOPE_PUBLISH_EVERY", "20ms")
+        .args(["compact", "--target-rows", "100000000"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let reader = local.dir.path().join("reader");
+    let mut reads = 0;
+    loop {
+        let done = compaction.try_wait().unwrap();
+        assert_eq!(
+            span_count(&mut s3.pipescope("raced", &reader)),
+            stored,
+            "read {reads} during the compaction"
+        );
+        reads += 1;
+        if let Some(status) = done {
+            assert!(status.success(), "compaction: {status}");
+            break;
+        }
+    }
+    assert!(reads >= 2, "no read overlapped the compaction");
+    assert!(s3.keys("raced/spans/").len() < before);
+    assert_eq!(span_count(&mut s3.pipescope("raced", &reader)), stored);
 }

@@ -85,9 +85,14 @@ pub fn run_on_bucket(
                 url.url
             );
         }
+        // A store whose snapshot names no span yet (its first writer was killed
+        // early) answers with nothing rather than as missing.
+        let spans = copy.dir().join("spans");
+        std::fs::create_dir_all(&spans).with_context(|| format!("creating {}", spans.display()))?;
         return command(copy.dir());
     };
-    if let Err(e) = level {
+    let adopted = level.and(runtime.block_on(copy.adopt_orphans()));
+    if let Err(e) = adopted {
         let _ = runtime.block_on(lease.release());
         return Err(e.into());
     }

@@ -1,17 +1,29 @@
-//! The local working copy of a bucket's store: brought level with the bucket before
-//! a command runs, published back (by a writer holding the lease) as it changes.
+//! The local working copy of a bucket's store, and the bucket's snapshot: what the
+//! store holds is what `<prefix>/.snapshot.json` names, the one object the writer
+//! replaces, by a conditional PUT, each time it publishes.
+//!
+//! Publishing uploads the files that are new or changed here (data before the records
+//! that vouch for it, a compaction's journal before its output), then writes the
+//! snapshot naming every file of the copy, then deletes what it no longer names. A
+//! reader reads the snapshot and fetches what it names: it sees a publish whole or not
+//! at all, and a crash mid-publish leaves the last snapshot, naming only whole files.
+//! The snapshot is written `If-Match` the ETag of the one this copy last read or wrote:
+//! a writer that lost its lease (another took it over and published) cannot overwrite
+//! what the other published. A bucket without a snapshot (a store uploaded by other
+//! means) reads as its listing.
 //!
 //! `<copy>/.bucket-state.json` records, for every file the copy shares with the
-//! bucket, the object's size and ETag and the local file's size and mtime: a file
+//! snapshot, the object's size and ETag and the local file's size and mtime: a file
 //! whose object changed is fetched again, one whose local stamp changed (or that is
-//! new) is published, one recorded but gone from the bucket (a compaction elsewhere)
-//! is deleted here, one recorded but gone from here (a compaction here) is deleted
-//! in the bucket. A local file the bucket never had is this machine's write not yet
-//! published (a command killed, or the bucket unreachable, after its commit): it is
-//! kept, and the next writing command publishes it.
+//! new) is published, one shared but gone from the snapshot (a compaction elsewhere)
+//! is deleted here. A local file the snapshot never named is this machine's write not
+//! yet published (a command killed, or the bucket unreachable, after its commit): it
+//! is kept, and the next writing command publishes it. Files a crashed writer uploaded
+//! but never named in a snapshot are adopted by the next writer (`adopt_orphans`):
+//! they are whole, and they may hold spans that writer's clients were told it stored.
 //!
 //! Copied: every file of the layout but dot files (temporaries, locks, this state,
-//! the bucket's lease) and `wal/` (the receiver's write-ahead log stays local).
+//! the lease, the snapshot) and `wal/` (the receiver's write-ahead log stays local).
 //! One process uses a copy at a time (`.copy.lock`); another waits.
 
 use std::collections::BTreeMap;
@@ -19,11 +31,12 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
 use futures::StreamExt;
 use object_store::{
-    Error as ObjectError, ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart,
+    Error as ObjectError, ObjectMeta, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload,
+    UpdateVersion, WriteMultipart,
 };
 use serde::{Deserialize, Serialize};
 
@@ -32,12 +45,29 @@ use super::{BucketError, BucketUrl};
 
 const STATE_FILE: &str = ".bucket-state.json";
 const COPY_LOCK: &str = ".copy.lock";
+/// The bucket's snapshot, under the store's prefix.
+pub const SNAPSHOT: &str = ".snapshot.json";
 /// Files up to this size are published by one PUT, larger ones by a multipart upload
 /// of parts this size: memory is a part, whatever the file.
 const PART_BYTES: usize = 8 * 1024 * 1024;
-/// Listings that keep changing while the copy is brought level (a compaction
-/// elsewhere finishing step by step) are retried this many times.
-const LEVEL_ROUNDS: usize = 8;
+/// A file the snapshot named was deleted before it was fetched (a compaction
+/// published meanwhile): the newer snapshot is read again, this many times.
+const LEVEL_ROUNDS: u32 = 8;
+
+/// What a snapshot says of one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Entry {
+    size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    e_tag: Option<String>,
+}
+
+/// `.snapshot.json`: every file of the store, by its relative path.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Snapshot {
+    version: u32,
+    files: BTreeMap<String, Entry>,
+}
 
 /// A local file's identity between two looks at it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +99,8 @@ pub struct WorkingCopy {
     url: BucketUrl,
     dir: PathBuf,
     shared: BTreeMap<String, Shared>,
+    /// The ETag of the snapshot last read or written; `None`: there was none.
+    snapshot_tag: Option<String>,
     _lock: File,
 }
 
@@ -104,6 +136,7 @@ impl WorkingCopy {
             url: url.clone(),
             dir: dir.to_path_buf(),
             shared,
+            snapshot_tag: None,
             _lock: lock,
         })
     }
@@ -120,83 +153,119 @@ impl WorkingCopy {
             .any(|k| k.starts_with("spans/") || k == "FORMAT")
     }
 
-    /// Fetches what the bucket has and the copy lacks and deletes here what the
-    /// bucket deleted, until two listings in a row agree: a listing is no snapshot,
-    /// and one taken while a compaction elsewhere publishes could show its output
-    /// without its journal; the next one then differs, and the copy follows it.
+    /// Fetches what the snapshot names and the copy lacks, and deletes here what it
+    /// no longer names.
     pub async fn bring_level(&mut self) -> Result<Transfer, BucketError> {
-        let mut total = Transfer::default();
-        let mut listing = self.list().await?;
-        for _ in 0..LEVEL_ROUNDS {
-            match self.follow(&listing).await {
+        for round in 0..LEVEL_ROUNDS {
+            let (snapshot, tag) = match self.read_snapshot().await? {
+                Some((snapshot, tag)) => (snapshot, tag),
+                None => (self.listing_as_snapshot().await?, None),
+            };
+            match self.follow(&snapshot).await {
                 Ok(moved) => {
-                    total.files += moved.files;
-                    total.bytes += moved.bytes;
-                    total.removed += moved.removed;
+                    self.snapshot_tag = tag;
+                    self.save()?;
+                    self.warn_unpublished()?;
+                    return Ok(moved);
                 }
-                // Deleted between the listing and the fetch: list again.
+                // Deleted after a newer snapshot: read that one.
+                Err(BucketError::Remote {
+                    source: ObjectError::NotFound { .. },
+                    ..
+                }) => {
+                    self.save()?;
+                    tokio::time::sleep(Duration::from_millis(100 << round.min(5))).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(BucketError::Moved {
+            url: self.url.url.clone(),
+            message: format!(
+                "files named by {LEVEL_ROUNDS} snapshots in a row were deleted before they could be fetched; try again"
+            ),
+        })
+    }
+
+    /// Fetches, as this copy's own unpublished files, whatever the bucket holds that
+    /// neither the snapshot nor this copy knows: a crashed writer's uploads. Run by a
+    /// writer holding the lease, after [`WorkingCopy::bring_level`].
+    pub async fn adopt_orphans(&mut self) -> Result<u64, BucketError> {
+        let local = self.local_files()?;
+        let mut adopted = 0;
+        for (rel, meta) in self.list().await? {
+            if self.shared.contains_key(&rel) || local.contains_key(&rel) {
+                continue;
+            }
+            match self.fetch(&rel, &meta).await {
+                Ok(_) => adopted += 1,
                 Err(BucketError::Remote {
                     source: ObjectError::NotFound { .. },
                     ..
                 }) => {}
                 Err(e) => return Err(e),
             }
-            self.save()?;
-            let again = self.list().await?;
-            if again == listing {
-                let unpublished = self.local_files()?;
-                let mine = unpublished
-                    .keys()
-                    .filter(|rel| !self.shared.contains_key(*rel))
-                    .count();
-                if mine > 0 {
-                    tracing::warn!(
-                        "{mine} files written in {} are not yet in {}; the next writing command publishes them",
-                        self.dir.display(),
-                        self.url.url
-                    );
-                }
-                return Ok(total);
-            }
-            listing = again;
         }
-        Err(BucketError::Moved {
-            url: self.url.url.clone(),
-            message: format!("{LEVEL_ROUNDS} listings in a row differed; try again"),
-        })
+        if adopted > 0 {
+            tracing::warn!(
+                "{}: adopting {adopted} files a writer uploaded but did not publish (it stopped mid-publish); publishing them",
+                self.url.url
+            );
+        }
+        Ok(adopted)
     }
 
-    /// Makes the copy follow one listing.
-    async fn follow(
-        &mut self,
-        listing: &BTreeMap<String, ObjectMeta>,
-    ) -> Result<Transfer, BucketError> {
+    fn warn_unpublished(&self) -> Result<(), BucketError> {
+        let mine = self
+            .local_files()?
+            .keys()
+            .filter(|rel| !self.shared.contains_key(*rel))
+            .count();
+        if mine > 0 {
+            tracing::warn!(
+                "{mine} files written in {} are not yet in {}; the next writing command publishes them",
+                self.dir.display(),
+                self.url.url
+            );
+        }
+        Ok(())
+    }
+
+    /// Makes the copy follow one snapshot.
+    async fn follow(&mut self, snapshot: &Snapshot) -> Result<Transfer, BucketError> {
         let mut moved = Transfer::default();
         let local = self.local_files()?;
-        for (rel, meta) in listing {
+        for (rel, entry) in &snapshot.files {
             let level = self.shared.get(rel).is_some_and(|s| {
-                s.e_tag == meta.e_tag
-                    && s.object_size == meta.size
+                s.e_tag == entry.e_tag
+                    && s.object_size == entry.size
                     && local.get(rel) == Some(&s.local)
             });
             if !level {
-                let stamp = self.fetch(rel, meta).await?;
+                let meta = ObjectMeta {
+                    location: self.url.object(rel),
+                    last_modified: chrono::Utc::now(),
+                    size: entry.size,
+                    e_tag: entry.e_tag.clone(),
+                    version: None,
+                };
+                let stamp = self.fetch(rel, &meta).await?;
                 self.shared.insert(
                     rel.clone(),
                     Shared {
-                        object_size: meta.size,
-                        e_tag: meta.e_tag.clone(),
+                        object_size: entry.size,
+                        e_tag: entry.e_tag.clone(),
                         local: stamp,
                     },
                 );
                 moved.files += 1;
-                moved.bytes += meta.size;
+                moved.bytes += entry.size;
             }
         }
         let gone: Vec<String> = self
             .shared
             .keys()
-            .filter(|rel| !listing.contains_key(*rel))
+            .filter(|rel| !snapshot.files.contains_key(*rel))
             .cloned()
             .collect();
         for rel in gone {
@@ -211,10 +280,10 @@ impl WorkingCopy {
         Ok(moved)
     }
 
-    /// Publishes what changed here since the copy was level: new and changed files
-    /// first (compaction journals before the outputs they name, data before its
-    /// records), then deletions (a journal last, after the inputs it names). Every
-    /// step first checks that the lease still holds.
+    /// Publishes what changed here since the copy was level: uploads the new and
+    /// changed files (journals before the outputs they name, data before its records),
+    /// writes the snapshot naming every file here, then deletes the objects it no
+    /// longer names. Every step first checks that the lease still holds.
     pub async fn publish(&mut self, lease: &Lease) -> Result<Transfer, BucketError> {
         let mut moved = Transfer::default();
         let local = self.local_files()?;
@@ -222,45 +291,138 @@ impl WorkingCopy {
             .iter()
             .filter(|(rel, stamp)| self.shared.get(*rel).map(|s| &s.local) != Some(*stamp))
             .collect();
+        let mut deleted: Vec<String> = self
+            .shared
+            .keys()
+            .filter(|rel| !local.contains_key(*rel))
+            .cloned()
+            .collect();
+        // A journal goes after the inputs it names (see `put_order`).
+        deleted.sort_by_key(|rel| (rel.starts_with("compaction/"), rel.clone()));
+        if changed.is_empty() && deleted.is_empty() && self.snapshot_tag.is_some() {
+            return Ok(moved);
+        }
         changed.sort_by_key(|(rel, _)| (put_order(rel), (*rel).clone()));
-        let outcome = async {
-            for (rel, stamp) in changed {
-                lease.check()?;
-                let put = self.upload(rel).await?;
-                self.shared.insert(
-                    rel.clone(),
-                    Shared {
-                        object_size: stamp.size,
-                        e_tag: put,
-                        local: *stamp,
-                    },
-                );
-                moved.files += 1;
-                moved.bytes += stamp.size;
-            }
-            let mut deleted: Vec<String> = self
-                .shared
-                .keys()
-                .filter(|rel| !local.contains_key(*rel))
-                .cloned()
-                .collect();
-            deleted.sort_by_key(|rel| (rel.starts_with("compaction/"), rel.clone()));
-            for rel in deleted {
-                lease.check()?;
-                let object = self.url.object(&rel);
-                match self.store.delete(&object).await {
-                    Ok(()) | Err(ObjectError::NotFound { .. }) => {}
-                    Err(source) => return Err(self.remote(format!("deleting {object}"), source)),
-                }
-                self.shared.remove(&rel);
-                moved.removed += 1;
-            }
-            Ok(())
-        };
-        let result = outcome.await;
-        // What was published is recorded even when a later step failed.
+        let mut uploaded = BTreeMap::new();
+        for (rel, stamp) in changed {
+            lease.check()?;
+            let e_tag = self.upload(rel).await?;
+            let shared = Shared {
+                object_size: stamp.size,
+                e_tag,
+                local: *stamp,
+            };
+            uploaded.insert(rel.clone(), shared);
+            moved.files += 1;
+            moved.bytes += stamp.size;
+        }
+        let mut next = self.shared.clone();
+        next.retain(|rel, _| local.contains_key(rel));
+        next.extend(uploaded);
+        lease.check()?;
+        self.write_snapshot(&next).await?;
+        self.shared = next;
         self.save()?;
-        result.map(|()| moved)
+        for rel in deleted {
+            let object = self.url.object(&rel);
+            match self.store.delete(&object).await {
+                Ok(()) | Err(ObjectError::NotFound { .. }) => moved.removed += 1,
+                // Left behind, named by no snapshot: the next writer adopts it, which
+                // only costs a file compaction merges again.
+                Err(e) => tracing::warn!("deleting {object}, which no snapshot names: {e}"),
+            }
+        }
+        Ok(moved)
+    }
+
+    /// Replaces the snapshot, conditional on it being the one this copy last saw.
+    async fn write_snapshot(
+        &mut self,
+        files: &BTreeMap<String, Shared>,
+    ) -> Result<(), BucketError> {
+        let snapshot = Snapshot {
+            version: 1,
+            files: files
+                .iter()
+                .map(|(rel, s)| {
+                    let entry = Entry {
+                        size: s.object_size,
+                        e_tag: s.e_tag.clone(),
+                    };
+                    (rel.clone(), entry)
+                })
+                .collect(),
+        };
+        let bytes = serde_json::to_vec(&snapshot).unwrap_or_default();
+        let mode = match &self.snapshot_tag {
+            Some(tag) => PutMode::Update(UpdateVersion {
+                e_tag: Some(tag.clone()),
+                version: None,
+            }),
+            None => PutMode::Create,
+        };
+        let object = self.url.object(SNAPSHOT);
+        match self
+            .store
+            .put_opts(&object, PutPayload::from(bytes), PutOptions::from(mode))
+            .await
+        {
+            Ok(put) => {
+                self.snapshot_tag = put.e_tag;
+                Ok(())
+            }
+            Err(ObjectError::Precondition { .. } | ObjectError::AlreadyExists { .. }) => {
+                Err(BucketError::Lost {
+                    url: self.url.url.clone(),
+                    why: "another writer published since this one read the store".into(),
+                })
+            }
+            Err(source) => Err(self.remote(format!("publishing {object}"), source)),
+        }
+    }
+
+    /// The snapshot and its ETag; `None` when the bucket has none.
+    async fn read_snapshot(&self) -> Result<Option<(Snapshot, Option<String>)>, BucketError> {
+        let object = self.url.object(SNAPSHOT);
+        let failed = |source| self.remote(format!("reading {object}"), source);
+        let got = match self.store.get(&object).await {
+            Ok(got) => got,
+            Err(ObjectError::NotFound { .. }) => return Ok(None),
+            Err(source) => return Err(failed(source)),
+        };
+        let tag = got.meta.e_tag.clone();
+        let bytes = got.bytes().await.map_err(failed)?;
+        let snapshot: Snapshot = serde_json::from_slice(&bytes).map_err(|e| BucketError::Url {
+            url: self.url.url.clone(),
+            message: format!("{object} is not a pipescope snapshot: {e}"),
+        })?;
+        if snapshot.version > 1 {
+            return Err(BucketError::Url {
+                url: self.url.url.clone(),
+                message: format!(
+                    "{object} has version {}; this pipescope reads version 1; upgrade pipescope",
+                    snapshot.version
+                ),
+            });
+        }
+        Ok(Some((snapshot, tag)))
+    }
+
+    /// A bucket without a snapshot, as its listing says.
+    async fn listing_as_snapshot(&self) -> Result<Snapshot, BucketError> {
+        let files = self
+            .list()
+            .await?
+            .into_iter()
+            .map(|(rel, meta)| {
+                let entry = Entry {
+                    size: meta.size,
+                    e_tag: meta.e_tag,
+                };
+                (rel, entry)
+            })
+            .collect();
+        Ok(Snapshot { version: 1, files })
     }
 
     async fn list(&self) -> Result<BTreeMap<String, ObjectMeta>, BucketError> {
@@ -385,8 +547,9 @@ impl WorkingCopy {
     }
 }
 
-/// The order files are published in: a compaction's journal before its output,
-/// data files before the records that vouch for them, the format first.
+/// The order files are uploaded in, for tools that read the prefix as listed rather
+/// than through the snapshot: a compaction's journal before its output, data files
+/// before the records that vouch for them, the format first.
 fn put_order(rel: &str) -> u8 {
     match rel.split('/').next().unwrap_or_default() {
         "FORMAT" => 0,

@@ -188,7 +188,7 @@ async fn an_expired_lease_is_taken_over_and_its_old_holder_publishes_nothing_mor
 }
 
 #[tokio::test]
-async fn a_compaction_is_published_journal_first_and_its_journal_removed_last() {
+async fn a_publish_uploads_journals_first_then_the_snapshot_then_deletes() {
     let recording = Arc::new(Recording::default());
     let store: Arc<dyn ObjectStore> = recording.clone();
     let lease = Lease::acquire(store.clone(), &url(), "w", Duration::ZERO)
@@ -218,6 +218,7 @@ async fn a_compaction_is_published_journal_first_and_its_journal_removed_last() 
             "put store/spans/date=2025-06-15/a.parquet",
             "put store/spans/date=2025-06-15/b.parquet",
             "put store/manifest/spans/date=2025-06-15/a.parquet.json",
+            "put store/.snapshot.json",
         ]
     );
     // A compaction here: journal and output, then (once readers are gone) the inputs
@@ -230,6 +231,7 @@ async fn a_compaction_is_published_journal_first_and_its_journal_removed_last() 
         vec![
             "put store/compaction/c.parquet.json",
             "put store/spans/date=2025-06-15/c.parquet",
+            "put store/.snapshot.json",
         ]
     );
     for rel in [
@@ -242,7 +244,11 @@ async fn a_compaction_is_published_journal_first_and_its_journal_removed_last() 
     }
     copy.publish(&lease).await.unwrap();
     let deleted = recording.take();
-    assert_eq!(deleted.len(), 4, "{deleted:?}");
+    assert_eq!(deleted.len(), 5, "{deleted:?}");
+    assert_eq!(
+        deleted[0], "put store/.snapshot.json",
+        "deleted before the snapshot stopped naming them"
+    );
     assert_eq!(
         deleted.last().unwrap(),
         "delete store/compaction/c.parquet.json"
@@ -250,6 +256,7 @@ async fn a_compaction_is_published_journal_first_and_its_journal_removed_last() 
     assert_eq!(
         objects(store.as_ref()).await,
         vec![
+            "store/.snapshot.json",
             "store/.writer.lease",
             "store/FORMAT",
             "store/spans/date=2025-06-15/c.parquet"
@@ -314,4 +321,79 @@ async fn a_copy_of_an_empty_prefix_has_no_store() {
     let mut copy = WorkingCopy::open(store, &url(), dir.path()).unwrap();
     assert_eq!(copy.bring_level().await.unwrap().files, 0);
     assert!(!copy.bucket_has_store());
+}
+
+#[tokio::test]
+async fn readers_see_only_what_a_snapshot_names_and_the_next_writer_adopts_the_rest() {
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let (one, two, three) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let lease = Lease::acquire(store.clone(), &url(), "w", Duration::ZERO)
+        .await
+        .unwrap();
+    let mut writer = WorkingCopy::open(store.clone(), &url(), one.path()).unwrap();
+    writer.bring_level().await.unwrap();
+    write(one.path(), "spans/date=2025-06-15/a.parquet", "a");
+    writer.publish(&lease).await.unwrap();
+    lease.release().await.unwrap();
+    // A writer killed between its uploads and its snapshot.
+    let orphan = url().object("spans/date=2025-06-15/orphan.parquet");
+    store.put(&orphan, PutPayload::from("o")).await.unwrap();
+
+    let mut reader = WorkingCopy::open(store.clone(), &url(), two.path()).unwrap();
+    assert_eq!(reader.bring_level().await.unwrap().files, 1);
+    assert!(
+        !two.path()
+            .join("spans/date=2025-06-15/orphan.parquet")
+            .exists()
+    );
+
+    let lease = Lease::acquire(store.clone(), &url(), "next", Duration::ZERO)
+        .await
+        .unwrap();
+    let mut next = WorkingCopy::open(store.clone(), &url(), three.path()).unwrap();
+    next.bring_level().await.unwrap();
+    assert_eq!(next.adopt_orphans().await.unwrap(), 1);
+    next.publish(&lease).await.unwrap();
+    lease.release().await.unwrap();
+    assert_eq!(reader.bring_level().await.unwrap().files, 1);
+    assert!(
+        two.path()
+            .join("spans/date=2025-06-15/orphan.parquet")
+            .exists()
+    );
+}
+
+#[tokio::test]
+async fn a_writer_whose_snapshot_is_stale_publishes_no_snapshot_over_the_newer_one() {
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let lease = Lease::acquire(store.clone(), &url(), "w", Duration::ZERO)
+        .await
+        .unwrap();
+    let mut first = WorkingCopy::open(store.clone(), &url(), one.path()).unwrap();
+    let mut second = WorkingCopy::open(store.clone(), &url(), two.path()).unwrap();
+    first.bring_level().await.unwrap();
+    second.bring_level().await.unwrap();
+    write(one.path(), "spans/date=2025-06-15/a.parquet", "a");
+    write(two.path(), "spans/date=2025-06-15/b.parquet", "b");
+    first.publish(&lease).await.unwrap();
+    // The second read the store before the first published (a lease taken over from
+    // a writer that was paused, not dead): its snapshot would drop the first's file.
+    let stale = second.publish(&lease).await.unwrap_err();
+    assert!(matches!(stale, BucketError::Lost { .. }), "{stale:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let mut reader = WorkingCopy::open(store.clone(), &url(), dir.path()).unwrap();
+    reader.bring_level().await.unwrap();
+    assert!(dir.path().join("spans/date=2025-06-15/a.parquet").exists());
+    // Once level again, its own file is published beside the first's.
+    second.bring_level().await.unwrap();
+    second.publish(&lease).await.unwrap();
+    reader.bring_level().await.unwrap();
+    assert!(dir.path().join("spans/date=2025-06-15/a.parquet").exists());
+    assert!(dir.path().join("spans/date=2025-06-15/b.parquet").exists());
+    lease.release().await.unwrap();
 }
