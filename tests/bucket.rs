@@ -274,6 +274,29 @@ fn every_command_on_a_bucket_answers_as_on_a_local_store() {
         String::from_utf8_lossy(&check.stdout)
     );
 
+    // Credentials, region and endpoint from a named profile of the shared files.
+    let aws = caches.path().join("aws");
+    std::fs::create_dir_all(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        "[ci]\naws_access_key_id = test\naws_secret_access_key = test\n",
+    )
+    .unwrap();
+    let config = format!(
+        "[profile ci]\nregion = us-east-1\nendpoint_url = http://127.0.0.1:{}\n",
+        s3.port
+    );
+    std::fs::write(aws.join("config"), config).unwrap();
+    let mut by_profile = s3.pipescope("org/ci", &caches.path().join("profile"));
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"] {
+        by_profile.env_remove(var);
+    }
+    by_profile
+        .env("AWS_PROFILE", "ci")
+        .env("AWS_SHARED_CREDENTIALS_FILE", aws.join("credentials"))
+        .env("AWS_CONFIG_FILE", aws.join("config"));
+    assert_eq!(span_count(&mut by_profile), stored);
+
     // Another prefix is another store.
     let empty = s3
         .pipescope("elsewhere", &caches.path().join("c"))

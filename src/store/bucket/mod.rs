@@ -12,21 +12,23 @@
 //!
 //! The guarantees, on a store without rename:
 //!
-//! - **Whole or not at all**: a file is published by one PUT (or a multipart upload,
-//!   which S3 shows only once completed): readers see it whole or not at all, and a
-//!   crash mid-upload leaves nothing visible. A compaction's journal is published
-//!   before its output and removed after its inputs, as on disk (`store::journal`),
-//!   so a reader never counts a span twice.
+//! - **Whole or not at all**: the store is what `<prefix>/.snapshot.json` names
+//!   (see [`copy`]). A writer uploads its files, each by one PUT (or a multipart
+//!   upload, which S3 shows only once completed), then replaces the snapshot by one
+//!   conditional PUT: readers see a publish whole or not at all, and a crash
+//!   mid-publish leaves the last snapshot, which names only whole files.
 //! - **One writer at a time, enforced**: a writer holds the bucket's lease
 //!   (`<prefix>/.writer.lease`, see [`lease`]), taken by a conditional PUT
 //!   (`If-None-Match`), renewed by `If-Match` on its ETag, and taken over only once
 //!   expired, by the same conditional PUT: of two writers racing for it one wins.
-//!   A writer that lost its lease publishes nothing more.
+//!   A writer that lost its lease publishes nothing more, and the snapshot's own
+//!   `If-Match` keeps one that missed losing it from publishing over another's work.
 //! - **Nothing reported but not stored**: a command's output says what it stored
 //!   only after it was published.
 
 pub mod copy;
 pub mod lease;
+pub mod profile;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -126,19 +128,27 @@ impl BucketUrl {
 
     /// Opens the bucket with the standard AWS environment (`AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, `AWS_ENDPOINT_URL`,
-    /// …); an `http://` endpoint (a server on loopback) is allowed as given.
+    /// …), what it lacks taken from the `AWS_PROFILE` of the shared files
+    /// ([`profile`]); an `http://` endpoint (a server on loopback) is allowed as given.
     pub fn connect(&self) -> Result<Arc<dyn ObjectStore>, BucketError> {
+        let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok());
+        let profile = profile::load()?;
         let mut builder = AmazonS3Builder::from_env().with_bucket_name(&self.bucket);
-        let endpoint = std::env::var("AWS_ENDPOINT_URL_S3")
-            .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-            .ok();
+        if env(&["AWS_ACCESS_KEY_ID"]).is_none() {
+            if let (Some(id), Some(secret)) = (profile.access_key_id, profile.secret_access_key) {
+                builder = builder.with_access_key_id(id).with_secret_access_key(secret);
+                if let Some(token) = profile.session_token {
+                    builder = builder.with_token(token);
+                }
+            }
+        }
+        let region = env(&["AWS_REGION", "AWS_DEFAULT_REGION"]).or(profile.region);
+        builder = builder.with_region(region.unwrap_or_else(|| "us-east-1".into()));
+        let endpoint = env(&["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]).or(profile.endpoint_url);
         if let Some(endpoint) = endpoint {
             builder = builder
                 .with_endpoint(&endpoint)
                 .with_allow_http(endpoint.starts_with("http://"));
-        }
-        if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
-            builder = builder.with_region("us-east-1");
         }
         let store = builder.build().map_err(|source| BucketError::Connect {
             url: self.url.clone(),
