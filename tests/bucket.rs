@@ -288,7 +288,12 @@ fn every_command_on_a_bucket_answers_as_on_a_local_store() {
     );
     std::fs::write(aws.join("config"), config).unwrap();
     let mut by_profile = s3.pipescope("org/ci", &caches.path().join("profile"));
-    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"] {
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL",
+    ] {
         by_profile.env_remove(var);
     }
     by_profile
@@ -515,7 +520,14 @@ fn a_receiver_on_a_bucket_publishes_while_it_runs_and_releases_the_lease_on_stop
         .pipescope("received", &work.path().join("cache"))
         .env("PIPESCOPE_PUBLISH_EVERY", "200ms")
         .args(["receive", "--http", "127.0.0.1:0", "--no-grpc"])
-        .args(["--flush-interval", "200ms", "--status-interval", "0s"])
+        .args([
+            "--flush-interval",
+            "200ms",
+            "--status-interval",
+            "0s",
+            "--wal",
+        ])
+        .arg(work.path().join("log"))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

@@ -82,6 +82,10 @@ pub struct Args {
     /// Interval of the status line on stderr (0s: never).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub status_interval: Duration,
+    /// The write-ahead log's directory, on local disk [default: DATA/wal; with
+    /// --data s3://…, the working copy's wal/].
+    #[arg(long, env = "PIPESCOPE_WAL")]
+    pub wal: Option<PathBuf>,
     /// A TOML conventions file adding attribute keys and result values to the built-in ones.
     #[arg(long, env = "PIPESCOPE_CONVENTIONS")]
     pub conventions: Option<PathBuf>,
@@ -167,6 +171,7 @@ pub async fn run(args: Args, data: &Path) -> anyhow::Result<ExitCode> {
             ..IngestOptions::default()
         },
         status_every: (!args.status_interval.is_zero()).then_some(args.status_interval),
+        wal: args.wal,
     };
     let store = Store::open(data)
         .with_context(|| format!("cannot open the store at {}", data.display()))?;

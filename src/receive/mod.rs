@@ -63,6 +63,8 @@ pub struct ReceiveOptions {
     pub ingest: IngestOptions,
     /// Interval of the status line on stderr (None: never).
     pub status_every: Option<Duration>,
+    /// The write-ahead log's directory (None: `<data>/wal`).
+    pub wal: Option<std::path::PathBuf>,
 }
 
 impl Default for ReceiveOptions {
@@ -80,6 +82,7 @@ impl Default for ReceiveOptions {
             durable: DurableOptions::default(),
             ingest: IngestOptions::default(),
             status_every: Some(Duration::from_secs(10)),
+            wal: None,
         }
     }
 }
@@ -114,7 +117,10 @@ pub async fn run(
     }
     let identity = options.tls.as_ref().map(tls::Identity::load).transpose()?;
     let stats = Arc::new(Stats::default());
-    let wal = wal::WalDir::open(store.root())?;
+    let wal = match &options.wal {
+        Some(dir) => wal::WalDir::open_at(dir)?,
+        None => wal::WalDir::open(store.root())?,
+    };
     let (durable, workers) = {
         let (store, ingest, opts, stats) = (
             store.clone(),

@@ -89,7 +89,12 @@ pub struct WalDir {
 impl WalDir {
     /// Opens `<data>/wal`, failing (not waiting) if another receiver holds it.
     pub fn open(data: &Path) -> Result<WalDir, WalError> {
-        let dir = data.join("wal");
+        WalDir::open_at(&data.join("wal"))
+    }
+
+    /// Opens the log at `dir` (`receive --wal DIR`), as [`WalDir::open`].
+    pub fn open_at(dir: &Path) -> Result<WalDir, WalError> {
+        let dir = dir.to_path_buf();
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         let lock_path = dir.join(".lock");
         let lock = OpenOptions::new()
