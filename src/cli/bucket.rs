@@ -58,11 +58,16 @@ pub fn run_on_bucket(
     command: impl FnOnce(&Path) -> anyhow::Result<ExitCode>,
 ) -> anyhow::Result<ExitCode> {
     let remote = url.connect()?;
-    let dir = options.cache.clone().unwrap_or_else(|| url.default_cache());
-    let mut copy = WorkingCopy::open(remote.clone(), url, &dir)?;
+    // A receiver holds its copy for days: by default it has one of its own, so that
+    // the analyses' copy is not held.
+    let dir = options.cache.clone().unwrap_or_else(|| match name {
+        "receive" => url.default_cache().with_file_name("receiver"),
+        _ => url.default_cache(),
+    });
+    let holder = holder_name(name);
+    let mut copy = WorkingCopy::open(remote.clone(), url, &dir, &holder)?;
     let lease = match usage {
         StoreUse::Write => {
-            let holder = holder_name(name);
             let lease = Lease::acquire(remote, url, &holder, options.lock_wait);
             Some(Arc::new(runtime.block_on(lease)?))
         }

@@ -106,26 +106,37 @@ pub struct WorkingCopy {
 
 impl WorkingCopy {
     /// Opens (creating) the copy at `dir`, waiting for another process using it.
+    /// `user` (the command, for the message another process waiting prints).
     pub fn open(
         store: Arc<dyn ObjectStore>,
         url: &BucketUrl,
         dir: &Path,
+        user: &str,
     ) -> Result<WorkingCopy, BucketError> {
         fs::create_dir_all(dir).map_err(|e| BucketError::local(dir, e))?;
         let lock_path = dir.join(COPY_LOCK);
-        let lock = OpenOptions::new()
+        let mut lock = OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&lock_path)
             .map_err(|e| BucketError::local(&lock_path, e))?;
         if lock.try_lock().is_err() {
+            let holder = fs::read_to_string(&lock_path).unwrap_or_default();
             eprintln!(
-                "another pipescope is using the working copy {}; waiting",
+                "{} is using the working copy {}; waiting (give this command its own --cache DIR to run beside it)",
+                Some(holder.trim())
+                    .filter(|h| !h.is_empty())
+                    .unwrap_or("another pipescope"),
                 dir.display()
             );
             lock.lock().map_err(|e| BucketError::local(&lock_path, e))?;
         }
+        let _ = lock.set_len(0).and_then(|()| {
+            std::io::Seek::rewind(&mut lock)?;
+            write!(lock, "{user}")
+        });
         // A state that does not parse only costs fetching the files again.
         let shared = fs::read(dir.join(STATE_FILE))
             .ok()

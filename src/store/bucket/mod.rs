@@ -134,12 +134,13 @@ impl BucketUrl {
         let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok());
         let profile = profile::load()?;
         let mut builder = AmazonS3Builder::from_env().with_bucket_name(&self.bucket);
-        if env(&["AWS_ACCESS_KEY_ID"]).is_none() {
-            if let (Some(id), Some(secret)) = (profile.access_key_id, profile.secret_access_key) {
-                builder = builder.with_access_key_id(id).with_secret_access_key(secret);
-                if let Some(token) = profile.session_token {
-                    builder = builder.with_token(token);
-                }
+        let keys = (profile.access_key_id, profile.secret_access_key);
+        if let (None, (Some(id), Some(secret))) = (env(&["AWS_ACCESS_KEY_ID"]), keys) {
+            builder = builder
+                .with_access_key_id(id)
+                .with_secret_access_key(secret);
+            if let Some(token) = profile.session_token {
+                builder = builder.with_token(token);
             }
         }
         let region = env(&["AWS_REGION", "AWS_DEFAULT_REGION"]).or(profile.region);

@@ -76,7 +76,9 @@ fn from_files(
     };
     let sections = [
         credentials.as_ref().and_then(|c| c.section(Some(name))),
-        config.as_ref().and_then(|c| c.section(Some(in_config.as_str()))),
+        config
+            .as_ref()
+            .and_then(|c| c.section(Some(in_config.as_str()))),
     ];
     let get = |key: &str| {
         sections
@@ -136,6 +138,11 @@ mod tests {
         assert!(!found);
         assert_eq!(none, Profile::default());
         let broken = from_files("ci", Some(&file("[unclosed\nkey")), None).unwrap_err();
-        assert!(broken.to_string().starts_with("/home/ci/.aws/x: not an AWS config file"), "{broken}");
+        assert!(
+            broken
+                .to_string()
+                .starts_with("/home/ci/.aws/x: not an AWS config file"),
+            "{broken}"
+        );
     }
 }

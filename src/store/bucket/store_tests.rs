@@ -195,7 +195,7 @@ async fn a_publish_uploads_journals_first_then_the_snapshot_then_deletes() {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut copy = WorkingCopy::open(store.clone(), &url(), dir.path()).unwrap();
+    let mut copy = WorkingCopy::open(store.clone(), &url(), dir.path(), "test").unwrap();
     copy.bring_level().await.unwrap();
     for (rel, text) in [
         ("spans/date=2025-06-15/a.parquet", "a"),
@@ -275,14 +275,14 @@ async fn a_copy_follows_the_bucket_and_keeps_what_it_has_not_published() {
     let lease = Lease::acquire(store.clone(), &url(), "w", Duration::ZERO)
         .await
         .unwrap();
-    let mut writer = WorkingCopy::open(store.clone(), &url(), one.path()).unwrap();
+    let mut writer = WorkingCopy::open(store.clone(), &url(), one.path(), "test").unwrap();
     writer.bring_level().await.unwrap();
     write(one.path(), "spans/date=2025-06-15/a.parquet", "aaaa");
     write(one.path(), "spans/date=2025-06-16/b.parquet", "bb");
     write(one.path(), "pull-checkpoints/jaeger.json", r#"{"v":1}"#);
     writer.publish(&lease).await.unwrap();
 
-    let mut reader = WorkingCopy::open(store.clone(), &url(), two.path()).unwrap();
+    let mut reader = WorkingCopy::open(store.clone(), &url(), two.path(), "test").unwrap();
     let fetched = reader.bring_level().await.unwrap();
     assert_eq!((fetched.files, fetched.bytes), (3, 13));
     assert!(reader.bucket_has_store());
@@ -318,7 +318,7 @@ async fn a_copy_follows_the_bucket_and_keeps_what_it_has_not_published() {
 async fn a_copy_of_an_empty_prefix_has_no_store() {
     let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
     let dir = tempfile::tempdir().unwrap();
-    let mut copy = WorkingCopy::open(store, &url(), dir.path()).unwrap();
+    let mut copy = WorkingCopy::open(store, &url(), dir.path(), "test").unwrap();
     assert_eq!(copy.bring_level().await.unwrap().files, 0);
     assert!(!copy.bucket_has_store());
 }
@@ -334,7 +334,7 @@ async fn readers_see_only_what_a_snapshot_names_and_the_next_writer_adopts_the_r
     let lease = Lease::acquire(store.clone(), &url(), "w", Duration::ZERO)
         .await
         .unwrap();
-    let mut writer = WorkingCopy::open(store.clone(), &url(), one.path()).unwrap();
+    let mut writer = WorkingCopy::open(store.clone(), &url(), one.path(), "test").unwrap();
     writer.bring_level().await.unwrap();
     write(one.path(), "spans/date=2025-06-15/a.parquet", "a");
     writer.publish(&lease).await.unwrap();
@@ -343,7 +343,7 @@ async fn readers_see_only_what_a_snapshot_names_and_the_next_writer_adopts_the_r
     let orphan = url().object("spans/date=2025-06-15/orphan.parquet");
     store.put(&orphan, PutPayload::from("o")).await.unwrap();
 
-    let mut reader = WorkingCopy::open(store.clone(), &url(), two.path()).unwrap();
+    let mut reader = WorkingCopy::open(store.clone(), &url(), two.path(), "test").unwrap();
     assert_eq!(reader.bring_level().await.unwrap().files, 1);
     assert!(
         !two.path()
@@ -354,7 +354,7 @@ async fn readers_see_only_what_a_snapshot_names_and_the_next_writer_adopts_the_r
     let lease = Lease::acquire(store.clone(), &url(), "next", Duration::ZERO)
         .await
         .unwrap();
-    let mut next = WorkingCopy::open(store.clone(), &url(), three.path()).unwrap();
+    let mut next = WorkingCopy::open(store.clone(), &url(), three.path(), "test").unwrap();
     next.bring_level().await.unwrap();
     assert_eq!(next.adopt_orphans().await.unwrap(), 1);
     next.publish(&lease).await.unwrap();
@@ -374,8 +374,8 @@ async fn a_writer_whose_snapshot_is_stale_publishes_no_snapshot_over_the_newer_o
     let lease = Lease::acquire(store.clone(), &url(), "w", Duration::ZERO)
         .await
         .unwrap();
-    let mut first = WorkingCopy::open(store.clone(), &url(), one.path()).unwrap();
-    let mut second = WorkingCopy::open(store.clone(), &url(), two.path()).unwrap();
+    let mut first = WorkingCopy::open(store.clone(), &url(), one.path(), "test").unwrap();
+    let mut second = WorkingCopy::open(store.clone(), &url(), two.path(), "test").unwrap();
     first.bring_level().await.unwrap();
     second.bring_level().await.unwrap();
     write(one.path(), "spans/date=2025-06-15/a.parquet", "a");
@@ -386,7 +386,7 @@ async fn a_writer_whose_snapshot_is_stale_publishes_no_snapshot_over_the_newer_o
     let stale = second.publish(&lease).await.unwrap_err();
     assert!(matches!(stale, BucketError::Lost { .. }), "{stale:?}");
     let dir = tempfile::tempdir().unwrap();
-    let mut reader = WorkingCopy::open(store.clone(), &url(), dir.path()).unwrap();
+    let mut reader = WorkingCopy::open(store.clone(), &url(), dir.path(), "test").unwrap();
     reader.bring_level().await.unwrap();
     assert!(dir.path().join("spans/date=2025-06-15/a.parquet").exists());
     // Once level again, its own file is published beside the first's.
