@@ -116,12 +116,12 @@ fn write_and_publish(
     command: impl FnOnce(&Path) -> anyhow::Result<ExitCode>,
 ) -> anyhow::Result<ExitCode> {
     let dir = copy.dir().to_path_buf();
-    let local = Store::open(&dir)?;
-    // The publisher reads the copy: while it holds the reader lock, no compaction
-    // here deletes the files it replaced, so their journal is published before they
-    // go (after the command, below).
-    let reading = local.lock_for_reading()?;
+    // An empty copy becomes a store (FORMAT, spans/), published with the rest.
+    Store::open(&dir)?;
     let copy = Arc::new(Mutex::new(copy));
+    // Any moment of a local store is consistent (a compaction's journal goes after
+    // its inputs), and a snapshot is one such moment: publishing while the command
+    // writes is safe.
     let published = {
         let (copy, lease, every) = (copy.clone(), lease.clone(), publish_every());
         runtime.spawn(async move {
@@ -136,15 +136,7 @@ fn write_and_publish(
     let result = command(&dir);
     published.abort();
     let _ = runtime.block_on(published);
-    drop(reading);
-    let publish = runtime.block_on(async {
-        let mut copy = copy.lock().await;
-        copy.publish(&lease).await?;
-        // Now that the journals are out, the replaced files can go, here and there.
-        drop(local.lock_for_writing()?);
-        copy.publish(&lease).await?;
-        Ok::<_, anyhow::Error>(())
-    });
+    let publish = runtime.block_on(async { copy.lock().await.publish(&lease).await });
     let published = publish.with_context(|| {
         format!(
             "what this command stored is in the working copy {}; the next writing command publishes it",
@@ -154,6 +146,6 @@ fn write_and_publish(
     match (result, published) {
         (Err(e), _) => Err(e),
         (Ok(_), Err(e)) => Err(e),
-        (Ok(code), Ok(())) => Ok(code),
+        (Ok(code), Ok(_)) => Ok(code),
     }
 }
