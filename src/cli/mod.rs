@@ -69,6 +69,16 @@ pub struct Cli {
     #[arg(long, global = true, default_value = "5m", value_parser = humantime::parse_duration)]
     pub lock_wait: std::time::Duration,
 
+    /// Run the analyses' SQL on a DataFusion Ballista cluster: its scheduler's
+    /// df://HOST:PORT (a pipescope built with `--features cluster`).
+    #[arg(
+        long,
+        global = true,
+        env = "PIPESCOPE_CLUSTER",
+        value_name = "df://HOST:PORT"
+    )]
+    pub cluster: Option<String>,
+
     /// Fail on a damaged store file instead of answering from the rest (exit 1).
     #[arg(long, global = true)]
     pub strict: bool,
@@ -137,14 +147,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Deep stacks: a plan sent to a Ballista cluster (`--cluster`) is encoded as nested
+    // protobuf messages, recursively.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(16 << 20)
         .build()?;
     let bucket = match cli.data.to_str() {
         Some(data) => BucketUrl::parse(data)?,
         None => None,
     };
     let (name, usage) = cli.command.store_use();
+    if let Some(scheduler) = &cli.cluster {
+        crate::query::cluster::set(crate::query::cluster::Cluster {
+            scheduler: scheduler.clone(),
+            store_url: bucket.as_ref().map(|b| b.url.clone()),
+        });
+    }
     match bucket {
         Some(url) if usage != StoreUse::None => {
             let options = BucketOptions {

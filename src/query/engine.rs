@@ -33,9 +33,10 @@ use datafusion::prelude::{Expr, SessionConfig, SessionContext, col, lit};
 use datafusion::sql::parser::{DFParserBuilder, Statement};
 use datafusion::sql::sqlparser::dialect::dialect_from_str;
 
-use super::QueryError;
 use super::named::{NamedQuery, VIEWS_SQL};
 use super::visible::VisibleFiles;
+use super::{QueryError, cluster};
+use crate::store::bucket::BucketUrl;
 use crate::store::integrity::reading;
 use crate::store::layout::{ReaderLock, partition_date};
 use crate::store::{Store, schema};
@@ -93,15 +94,19 @@ impl Engine {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("pipescope", "public");
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = match cluster::get() {
+            Some(cluster) => cluster::context(cluster, config).await?,
+            None => SessionContext::new_with_config(config),
+        };
         let reading = Reading::open(store)?;
         ctx.register_object_store(
             ObjectStoreUrl::local_filesystem().as_ref(),
             reading.files.clone(),
         );
+        let tables = Tables::of(store, &ctx)?;
 
         let partitions = vec![(schema::DATE.to_string(), DataType::Utf8)];
-        let stored = listing_table(&store.spans_dir(), schema::span_schema(), partitions)?;
+        let stored = listing_table(&tables.spans, schema::span_schema(), partitions)?;
         ctx.register_table("spans_stored", stored)?;
 
         let facts_dir = store.facts_dir();
@@ -114,7 +119,7 @@ impl Engine {
         let mut spans = if store.facts_files()?.len() == facts_left_out.count() {
             ctx.table("spans_stored").await?
         } else {
-            let facts = listing_table(&store.facts_dir(), schema::trace_facts_schema(), vec![])?;
+            let facts = listing_table(&tables.facts, schema::trace_facts_schema(), vec![])?;
             ctx.register_table("trace_facts_stored", facts)?;
             ctx.sql(&completed_spans_sql()).await?
         };
@@ -343,12 +348,45 @@ fn name_files_read(error: DataFusionError, read: &[&PathBuf]) -> DataFusionError
     ))
 }
 
+/// Where the tables' files are read: the store's directories, or on a cluster with a
+/// bucket store, the bucket's (see `cluster`).
+struct Tables {
+    spans: String,
+    facts: String,
+}
+
+impl Tables {
+    fn of(store: &Store, ctx: &SessionContext) -> Result<Tables, QueryError> {
+        let bucket = cluster::get().and_then(|c| c.store_url.as_deref());
+        let Some(url) = bucket else {
+            let dir = |d: std::path::PathBuf| format!("{}/", d.display());
+            return Ok(Tables {
+                spans: dir(store.spans_dir()),
+                facts: dir(store.facts_dir()),
+            });
+        };
+        // The client plans over the bucket too (the cluster's scheduler lists it).
+        if let Some(bucket) = BucketUrl::parse(url).ok().flatten() {
+            let remote = bucket.connect().map_err(|e| QueryError::Cluster {
+                scheduler: url.to_string(),
+                message: e.to_string(),
+            })?;
+            let base = ObjectStoreUrl::parse(format!("s3://{}", bucket.bucket))?;
+            ctx.register_object_store(base.as_ref(), remote);
+        }
+        Ok(Tables {
+            spans: format!("{url}/spans/"),
+            facts: format!("{url}/traces/"),
+        })
+    }
+}
+
 fn listing_table(
-    dir: &std::path::Path,
+    dir: &str,
     schema: SchemaRef,
     partitions: Vec<(String, DataType)>,
 ) -> Result<Arc<ListingTable>, QueryError> {
-    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let url = ListingTableUrl::parse(dir)?;
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(partitions);

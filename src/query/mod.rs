@@ -3,6 +3,7 @@
 //! loaded into trees for the graph analyses, and results as rows.
 
 mod aliases;
+pub mod cluster;
 pub mod engine;
 pub mod load;
 pub mod named;
@@ -51,6 +52,9 @@ pub enum QueryError {
         count: usize,
         source: datafusion::error::DataFusionError,
     },
+    /// The `--cluster` scheduler cannot be used.
+    #[error("--cluster {scheduler}: {message}")]
+    Cluster { scheduler: String, message: String },
     /// Ad hoc SQL with nothing but comments, whitespace or `;`.
     #[error("no SQL statement given")]
     Empty,

@@ -5,6 +5,8 @@
 //! from outside the repository is missing ([`require`]).
 #![allow(dead_code, unused_macros, unused_imports)] // each test file uses a different subset
 
+pub mod s3;
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
