@@ -12,10 +12,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::s3::{S3Server, local_cmd, ok, rows};
+use common::s3::{S3Server, answers, local_cmd, ok, rows};
 use common::{Env, synth_test_data};
 use fake_backends::{Fake, Kind};
-use serde_json::Value;
 
 /// The analyses compared between a local store and a bucket.
 const ANALYSES: &[&[&str]] = &[
@@ -28,13 +27,6 @@ const ANALYSES: &[&[&str]] = &[
         "SELECT trace_id, count(*) AS n FROM spans GROUP BY trace_id ORDER BY trace_id",
     ],
 ];
-
-fn answers(mut cmd: impl FnMut() -> Command) -> Vec<Vec<Value>> {
-    ANALYSES
-        .iter()
-        .map(|args| rows(&ok(cmd().args(*args).args(["--format", "json"]))))
-        .collect()
-}
 
 fn span_count(cmd: &mut Command) -> i64 {
     let out = ok(cmd.args(["sql", "SELECT count(*) AS n FROM spans", "--format", "json"]));
@@ -49,7 +41,7 @@ fn every_command_on_a_bucket_answers_as_on_a_local_store() {
     let traces = local.dir.path().join("traces");
     let (code, stderr) = local.ingest(&[&traces]);
     assert_eq!(code, 0, "{stderr}");
-    let expected = answers(|| local_cmd(&local));
+    let expected = answers(ANALYSES, || local_cmd(&local));
 
     let caches = tempfile::tempdir().unwrap();
     let (writer, reader) = (caches.path().join("a"), caches.path().join("b"));
@@ -64,7 +56,10 @@ fn every_command_on_a_bucket_answers_as_on_a_local_store() {
         ok(s3.pipescope("org/ci", cache).arg("ingest").args(third));
     }
     // A fresh working copy answers from the bucket alone.
-    assert_eq!(answers(|| s3.pipescope("org/ci", &reader)), expected);
+    assert_eq!(
+        answers(ANALYSES, || s3.pipescope("org/ci", &reader)),
+        expected
+    );
     let spans_before = s3.keys("org/ci/spans/").len();
     assert!(spans_before > 0, "no span files in the bucket");
 
@@ -90,8 +85,14 @@ fn every_command_on_a_bucket_answers_as_on_a_local_store() {
         s3.keys("org/ci/.writer.lease").is_empty(),
         "the lease was left"
     );
-    assert_eq!(answers(|| s3.pipescope("org/ci", &writer)), expected);
-    assert_eq!(answers(|| s3.pipescope("org/ci", &reader)), expected);
+    assert_eq!(
+        answers(ANALYSES, || s3.pipescope("org/ci", &writer)),
+        expected
+    );
+    assert_eq!(
+        answers(ANALYSES, || s3.pipescope("org/ci", &reader)),
+        expected
+    );
     let check = s3
         .pipescope("org/ci", &writer)
         .arg("check")
@@ -242,7 +243,7 @@ fn kill_9_mid_ingest_leaves_no_half_file_and_the_next_ingest_loses_nothing() {
     let (code, stderr) = local.ingest(&[&traces]);
     assert_eq!(code, 0, "{stderr}");
     let stored = span_count(&mut local_cmd(&local));
-    let expected = answers(|| local_cmd(&local));
+    let expected = answers(ANALYSES, || local_cmd(&local));
 
     let cache = local.dir.path().join("cache");
     for delay_ms in [300, 900, 1800] {
@@ -295,7 +296,7 @@ fn kill_9_mid_ingest_leaves_no_half_file_and_the_next_ingest_loses_nothing() {
             .arg(&traces));
         let again = local.dir.path().join(format!("again-{delay_ms}"));
         assert_eq!(
-            answers(|| {
+            answers(ANALYSES, || {
                 let mut cmd = s3.pipescope(&prefix, &again);
                 cmd.arg("--strict");
                 cmd

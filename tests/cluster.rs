@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ballista_core::object_store::{session_config_with_s3_support, session_state_with_s3_support};
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
-use common::s3::{S3Server, local_cmd, ok, rows};
+use common::s3::{S3Server, answers, local_cmd, ok, rows};
 use common::{Env, synth_store, synth_test_data};
 use serde_json::Value;
 
@@ -113,30 +113,35 @@ const ANALYSES: &[&[&str]] = &[
     ],
 ];
 
-fn answers(mut cmd: impl FnMut() -> Command) -> Vec<Vec<Value>> {
-    ANALYSES
-        .iter()
-        .map(|args| rows(&ok(cmd().args(*args).args(["--format", "json"]))))
-        .collect()
-}
-
 #[test]
 fn flaky_failures_and_bottlenecks_on_a_cluster_answer_as_a_local_run() {
     let runtime = runtime();
     let port = start_cluster(&runtime, None);
     let cluster = format!("df://localhost:{port}");
     let env = synth_store(11);
-    let local = answers(|| local_cmd(&env));
+    let local = answers(ANALYSES, || local_cmd(&env));
     assert!(
         local.iter().all(|rows| !rows.is_empty()),
         "nothing to compare"
     );
-    let remote = answers(|| {
+    let remote = answers(ANALYSES, || {
         let mut cmd = local_cmd(&env);
         cmd.args(["--cluster", &cluster]);
         cmd
     });
     assert_eq!(remote, local);
+
+    // What runs in Rust on the rows the cluster streams back: compare's statistics
+    // for the worst flaky test. (`compare --flaky`'s plan is nested deeper than the
+    // scheduler's protobuf decoding allows: see the README.)
+    let test = local[0][0]["test"]
+        .as_str()
+        .expect("a flaky test")
+        .to_string();
+    let compare = ["compare", "--test", test.as_str(), "--format", "json"];
+    let here = ok(local_cmd(&env).args(compare));
+    let there = ok(local_cmd(&env).args(["--cluster", &cluster]).args(compare));
+    assert_eq!(there, here, "pipescope {compare:?} on the cluster");
 
     // The flag is used, not ignored: no scheduler there, no answer.
     let nowhere = local_cmd(&env)
@@ -159,8 +164,8 @@ fn the_cluster_reads_a_bucket_store_and_answers_as_a_local_run() {
     assert_eq!(code, 0, "{stderr}");
     let cache = local.dir.path().join("cache");
     ok(s3.pipescope("cluster", &cache).arg("ingest").arg(&traces));
-    let expected = answers(|| local_cmd(&local));
-    let remote = answers(|| {
+    let expected = answers(ANALYSES, || local_cmd(&local));
+    let remote = answers(ANALYSES, || {
         let mut cmd = s3.pipescope("cluster", &cache);
         cmd.args(["--cluster", &cluster]);
         cmd

@@ -191,3 +191,11 @@ pub fn local_cmd(env: &Env) -> Command {
         .env_remove("PIPESCOPE_CONVENTIONS");
     cmd
 }
+
+/// The rows of each of `analyses`, run by `cmd` with `--format json`.
+pub fn answers(analyses: &[&[&str]], mut cmd: impl FnMut() -> Command) -> Vec<Vec<Value>> {
+    analyses
+        .iter()
+        .map(|args| rows(&ok(cmd().args(*args).args(["--format", "json"]))))
+        .collect()
+}
